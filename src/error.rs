@@ -1,0 +1,65 @@
+//! The crate's `Error` and `Result`, and the helper that gives I/O errors their context.
+
+use std::path::Path;
+
+/// Result of every fallible IronWal call.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong. Messages name the stream, file and offset involved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system I/O error; the message says which file and operation.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Bytes on disk that cannot be what IronWal wrote.
+    #[error("data corruption: {0}")]
+    Corruption(String),
+    /// A frame whose CRC32 does not match its contents.
+    #[error(
+        "CRC32 mismatch at offset {offset}: expected {expected:#010x}, computed {actual:#010x}"
+    )]
+    CrcMismatch {
+        /// CRC stored in the frame header.
+        expected: u32,
+        /// CRC computed over the bytes read.
+        actual: u32,
+        /// Offset of the frame in its segment file.
+        offset: u64,
+    },
+    /// Options that cannot be honoured.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A segment that the stream's layout says exists is missing.
+    #[error("segment not found for id {0}")]
+    SegmentNotFound(u64),
+    /// An operation that needs an existing stream named one that does not exist.
+    #[error("stream not found: {0:?}")]
+    StreamNotFound(String),
+    /// A file name in a stream directory that IronWal cannot parse.
+    #[error("invalid file name in WAL directory: {0}")]
+    InvalidFilename(String),
+    /// Data that cannot be encoded or decoded.
+    #[error("serialization error: {0}")]
+    Serialization(String),
+    /// A stream name that cannot be stored (empty or longer than 255 bytes).
+    #[error("invalid stream name: {0}")]
+    InvalidStreamName(String),
+    /// An argument out of range (for example an entry larger than a frame can hold).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The root directory is locked by another `Wal` (in this or another process).
+    #[error("WAL root is locked by another open Wal: {0}")]
+    Locked(String),
+    /// An fsync failed earlier; the stream refuses writes until the `Wal` is reopened.
+    #[error("stream refuses writes after a failed fsync (reopen the Wal): {0}")]
+    Poisoned(String),
+}
+
+/// Wraps an I/O error with what was being done to which file, keeping its kind.
+pub(crate) fn io_context(err: std::io::Error, action: &str, path: &Path) -> Error {
+    Error::Io(std::io::Error::new(
+        err.kind(),
+        format!("{action} {}: {err}", path.display()),
+    ))
+}

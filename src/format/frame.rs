@@ -1,0 +1,381 @@
+//! Frame layout: one frame per append or batch, so a batch is all-or-nothing.
+//!
+//! ```text
+//! 0  u32 magic "IWF1"        16 u32 entry count (>= 1)
+//! 4  u32 crc32               20 u32 stored payload length
+//! 8  u64 first id            24 u32 raw payload length (before compression)
+//!                            28 u8 flags (bit 0: LZ4), 3 zero bytes
+//! 32 payload (stored length bytes), zero padding to a multiple of 8
+//! ```
+//! The CRC32 covers header bytes 8..32 followed by the stored payload. The raw
+//! payload is the entries back to back, each as `u32` length + bytes.
+
+use super::{align8, le_u32, le_u64};
+use crate::{CompressionType, Error, Result};
+use std::borrow::Cow;
+
+pub(crate) const FRAME_MAGIC: u32 = u32::from_le_bytes(*b"IWF1");
+pub(crate) const FRAME_HEADER_LEN: usize = 32;
+const FLAG_LZ4: u8 = 1;
+/// LZ4 cannot expand data more than 255x; a larger claim is corruption, not a reason
+/// to allocate.
+const MAX_LZ4_RATIO: u64 = 255;
+/// Largest stored or raw payload a frame can describe.
+pub(crate) const MAX_PAYLOAD_LEN: u64 = u32::MAX as u64 - 64;
+
+/// The decoded, validated header of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameHeader {
+    pub first_id: u64,
+    pub count: u32,
+    pub stored_len: u32,
+    pub raw_len: u32,
+    pub lz4: bool,
+}
+
+impl FrameHeader {
+    /// Bytes the whole frame occupies on disk, padding included.
+    pub fn frame_len(&self) -> u64 {
+        align8(FRAME_HEADER_LEN as u64 + self.stored_len as u64)
+    }
+
+    /// One past the last id in the frame.
+    pub fn end_id(&self) -> u64 {
+        self.first_id + self.count as u64
+    }
+}
+
+/// Why bytes at an offset are not a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameDefect {
+    /// Fewer bytes remain than the header or the payload it announces.
+    Incomplete,
+    /// Magic, flags or lengths are impossible.
+    BadHeader,
+    /// Header plausible, CRC wrong.
+    BadCrc { expected: u32, actual: u32 },
+}
+
+/// A frame ready to be written except for its first id, which is assigned under the
+/// stream's write lock; encoding and CRC of the payload happen before it.
+pub(crate) struct EncodedFrame {
+    /// Header placeholder followed by payload and padding.
+    bytes: Vec<u8>,
+    payload_crc: crc32fast::Hasher,
+    count: u32,
+}
+
+impl EncodedFrame {
+    /// Lays out `entries` as one frame, compressing when it is configured and pays.
+    pub fn new(
+        entries: &[&[u8]],
+        compression: CompressionType,
+        min_compression_size: usize,
+    ) -> Result<Self> {
+        let count = u32::try_from(entries.len()).map_err(|_| {
+            Error::InvalidArgument("more than 4294967295 entries in one batch".into())
+        })?;
+        let raw_len: u64 = entries.iter().map(|e| 4 + e.len() as u64).sum();
+        if raw_len > MAX_PAYLOAD_LEN || entries.iter().any(|e| e.len() as u64 > MAX_PAYLOAD_LEN) {
+            return Err(Error::InvalidArgument(format!(
+                "batch of {raw_len} bytes exceeds the frame limit of {MAX_PAYLOAD_LEN} bytes"
+            )));
+        }
+        let mut bytes = Vec::with_capacity(align8(FRAME_HEADER_LEN as u64 + raw_len) as usize);
+        bytes.resize(FRAME_HEADER_LEN, 0);
+        for entry in entries {
+            bytes.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(entry);
+        }
+        let mut lz4 = false;
+        if compression == CompressionType::Lz4 && raw_len as usize >= min_compression_size {
+            if let Some(compressed) = compress(&bytes[FRAME_HEADER_LEN..]) {
+                if compressed.len() < raw_len as usize {
+                    bytes.truncate(FRAME_HEADER_LEN);
+                    bytes.extend_from_slice(&compressed);
+                    lz4 = true;
+                }
+            }
+        }
+        let stored_len = (bytes.len() - FRAME_HEADER_LEN) as u32;
+        let mut payload_crc = crc32fast::Hasher::new();
+        payload_crc.update(&bytes[FRAME_HEADER_LEN..]);
+        bytes.resize(align8(bytes.len() as u64) as usize, 0);
+        bytes[16..20].copy_from_slice(&count.to_le_bytes());
+        bytes[20..24].copy_from_slice(&stored_len.to_le_bytes());
+        bytes[24..28].copy_from_slice(&(raw_len as u32).to_le_bytes());
+        bytes[28] = if lz4 { FLAG_LZ4 } else { 0 };
+        Ok(EncodedFrame {
+            bytes,
+            payload_crc,
+            count,
+        })
+    }
+
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    pub fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Stamps the first id and the CRC; returns the bytes to write.
+    pub fn seal(&mut self, first_id: u64) -> &[u8] {
+        self.bytes[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
+        self.bytes[8..16].copy_from_slice(&first_id.to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&self.bytes[8..FRAME_HEADER_LEN]);
+        crc.combine(&self.payload_crc);
+        self.bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
+        &self.bytes
+    }
+}
+
+#[cfg(feature = "compression")]
+fn compress(raw: &[u8]) -> Option<Vec<u8>> {
+    Some(lz4_flex::block::compress(raw))
+}
+
+#[cfg(not(feature = "compression"))]
+fn compress(_raw: &[u8]) -> Option<Vec<u8>> {
+    None
+}
+
+/// Parses the header at the start of `bytes`; `available` is how many bytes of the
+/// file remain from the frame's offset (the frame must fit in them).
+pub(crate) fn parse_header(
+    bytes: &[u8],
+    available: u64,
+) -> std::result::Result<FrameHeader, FrameDefect> {
+    if bytes.len() < FRAME_HEADER_LEN || available < FRAME_HEADER_LEN as u64 {
+        return Err(FrameDefect::Incomplete);
+    }
+    if le_u32(bytes, 0) != FRAME_MAGIC || bytes[29..32] != [0, 0, 0] || bytes[28] & !FLAG_LZ4 != 0 {
+        return Err(FrameDefect::BadHeader);
+    }
+    let header = FrameHeader {
+        first_id: le_u64(bytes, 8),
+        count: le_u32(bytes, 16),
+        stored_len: le_u32(bytes, 20),
+        raw_len: le_u32(bytes, 24),
+        lz4: bytes[28] & FLAG_LZ4 != 0,
+    };
+    let plausible = header.count > 0
+        && header.first_id.checked_add(header.count as u64).is_some()
+        && header.raw_len as u64 >= 4 * header.count as u64
+        && header.raw_len as u64 <= MAX_PAYLOAD_LEN
+        && if header.lz4 {
+            header.raw_len as u64 <= header.stored_len as u64 * MAX_LZ4_RATIO + 16
+        } else {
+            header.raw_len == header.stored_len
+        };
+    if !plausible {
+        return Err(FrameDefect::BadHeader);
+    }
+    if header.frame_len() > available {
+        return Err(FrameDefect::Incomplete);
+    }
+    Ok(header)
+}
+
+/// Checks the CRC of a whole frame (`bytes` holds at least header + stored payload).
+pub(crate) fn verify_crc(
+    bytes: &[u8],
+    header: &FrameHeader,
+) -> std::result::Result<(), FrameDefect> {
+    let end = FRAME_HEADER_LEN + header.stored_len as usize;
+    if bytes.len() < end {
+        return Err(FrameDefect::Incomplete);
+    }
+    let expected = le_u32(bytes, 4);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&bytes[8..end]);
+    let actual = crc.finalize();
+    if expected != actual {
+        return Err(FrameDefect::BadCrc { expected, actual });
+    }
+    Ok(())
+}
+
+/// Parses and CRC-checks the frame at the start of `bytes` (which must hold it whole).
+pub(crate) fn check_frame(bytes: &[u8]) -> std::result::Result<FrameHeader, FrameDefect> {
+    let header = parse_header(bytes, bytes.len() as u64)?;
+    verify_crc(bytes, &header)?;
+    Ok(header)
+}
+
+/// The entries of a frame, decompressed; entry `i` is `raw[offsets[i]..offsets[i+1]]`.
+#[derive(Debug)]
+pub(crate) struct DecodedFrame {
+    pub first_id: u64,
+    raw: Vec<u8>,
+    /// `(start, end)` of each entry's bytes in `raw` (length prefixes skipped).
+    bounds: Vec<(u32, u32)>,
+}
+
+impl DecodedFrame {
+    /// Decodes a frame that `check_frame` accepted. `offset` is for error messages.
+    pub fn decode(bytes: &[u8], header: &FrameHeader, offset: u64) -> Result<DecodedFrame> {
+        let raw = raw_payload(bytes, header, offset)?.into_owned();
+        let bounds = entry_bounds(&raw, header.count, offset)?;
+        Ok(DecodedFrame {
+            first_id: header.first_id,
+            raw,
+            bounds,
+        })
+    }
+
+    pub fn entry(&self, index: usize) -> &[u8] {
+        let (start, end) = self.bounds[index];
+        &self.raw[start as usize..end as usize]
+    }
+
+    /// Memory this decoded frame holds, for the block cache's budget.
+    pub fn footprint(&self) -> u64 {
+        (self.raw.capacity() + self.bounds.capacity() * 8 + 64) as u64
+    }
+}
+
+/// The raw payload of a CRC-checked frame: borrowed, or decompressed.
+pub(crate) fn raw_payload<'a>(
+    bytes: &'a [u8],
+    header: &FrameHeader,
+    offset: u64,
+) -> Result<Cow<'a, [u8]>> {
+    let stored = &bytes[FRAME_HEADER_LEN..FRAME_HEADER_LEN + header.stored_len as usize];
+    if header.lz4 {
+        Ok(Cow::Owned(decompress(
+            stored,
+            header.raw_len as usize,
+            offset,
+        )?))
+    } else {
+        Ok(Cow::Borrowed(stored))
+    }
+}
+
+/// Splits a raw payload into exactly `count` length-prefixed entries: `(start, end)`
+/// of each entry's bytes.
+pub(crate) fn entry_bounds(raw: &[u8], count: u32, offset: u64) -> Result<Vec<(u32, u32)>> {
+    let mut bounds = Vec::with_capacity(count as usize);
+    let mut at = 0usize;
+    for _ in 0..count {
+        let Some(len) = raw.get(at..at + 4) else {
+            break;
+        };
+        let start = at + 4;
+        let end = start + le_u32(len, 0) as usize;
+        if end > raw.len() {
+            break;
+        }
+        bounds.push((start as u32, end as u32));
+        at = end;
+    }
+    if bounds.len() != count as usize || at != raw.len() {
+        return Err(Error::Corruption(format!(
+            "frame at offset {offset}: entry lengths do not add up"
+        )));
+    }
+    Ok(bounds)
+}
+
+#[cfg(feature = "compression")]
+fn decompress(stored: &[u8], raw_len: usize, offset: u64) -> Result<Vec<u8>> {
+    let raw = lz4_flex::block::decompress(stored, raw_len).map_err(|e| {
+        Error::Corruption(format!(
+            "frame at offset {offset}: LZ4 payload does not decode: {e}"
+        ))
+    })?;
+    if raw.len() != raw_len {
+        return Err(Error::Corruption(format!(
+            "frame at offset {offset}: LZ4 payload decodes to {} bytes, header says {raw_len}",
+            raw.len()
+        )));
+    }
+    Ok(raw)
+}
+
+#[cfg(not(feature = "compression"))]
+fn decompress(_stored: &[u8], _raw_len: usize, offset: u64) -> Result<Vec<u8>> {
+    Err(Error::Config(format!(
+        "frame at offset {offset} is LZ4-compressed; rebuild with the `compression` feature"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(entries: &[&[u8]], compression: CompressionType, first_id: u64) -> Vec<u8> {
+        let mut encoded = EncodedFrame::new(entries, compression, 0).unwrap();
+        encoded.seal(first_id).to_vec()
+    }
+
+    #[test]
+    fn round_trips_entries_raw_and_compressed() {
+        let big = vec![7u8; 5000];
+        let entries: Vec<&[u8]> = vec![b"", b"a", &big, b"tail"];
+        for compression in [CompressionType::None, CompressionType::Lz4] {
+            let bytes = frame(&entries, compression, 41);
+            assert_eq!(bytes.len() % 8, 0);
+            let header = check_frame(&bytes).unwrap();
+            assert_eq!(header.first_id, 41);
+            assert_eq!(header.count, 4);
+            assert_eq!(header.lz4, compression == CompressionType::Lz4);
+            let decoded = DecodedFrame::decode(&bytes, &header, 0).unwrap();
+            let got: Vec<&[u8]> = (0..header.count as usize)
+                .map(|i| decoded.entry(i))
+                .collect();
+            assert_eq!(got, entries);
+        }
+    }
+
+    #[test]
+    fn incompressible_payload_stays_raw() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 32) as u8
+            })
+            .collect();
+        let bytes = frame(&[&noise], CompressionType::Lz4, 0);
+        assert!(!check_frame(&bytes).unwrap().lz4);
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let bytes = frame(&[b"hello", b"world"], CompressionType::None, 9);
+        let payload_end = FRAME_HEADER_LEN + check_frame(&bytes).unwrap().stored_len as usize;
+        for byte in 0..payload_end {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[byte] ^= 1 << bit;
+                assert!(
+                    check_frame(&damaged).is_err(),
+                    "flip at byte {byte} bit {bit} accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_cut_is_incomplete() {
+        let bytes = frame(&[b"some entry"], CompressionType::None, 0);
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                check_frame(&bytes[..cut]).unwrap_err(),
+                FrameDefect::Incomplete,
+                "cut {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn zeros_are_not_a_frame() {
+        assert_eq!(check_frame(&[0u8; 64]).unwrap_err(), FrameDefect::BadHeader);
+    }
+}

@@ -1,0 +1,21 @@
+//! Pure byte layouts of everything IronWal stores, with no I/O (see docs/FORMAT.md).
+
+pub(crate) mod frame;
+pub(crate) mod frame_index;
+pub(crate) mod segment_header;
+pub(crate) mod stream_name;
+
+/// Rounds `n` up to the next multiple of 8: frames and headers are 8-byte aligned.
+pub(crate) const fn align8(n: u64) -> u64 {
+    (n + 7) & !7
+}
+
+/// Reads a little-endian `u32` at `at` (the caller has checked the length).
+pub(crate) fn le_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Reads a little-endian `u64` at `at` (the caller has checked the length).
+pub(crate) fn le_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}

@@ -1,0 +1,8 @@
+//! Files: the file-system seam, frame scanning, the LRU of open segments and the cache
+//! of decoded frames. Nothing here knows stream names.
+
+pub(crate) mod block_cache;
+pub(crate) mod chunk_reader;
+pub(crate) mod open_segments;
+pub(crate) mod scan;
+pub(crate) mod vfs;

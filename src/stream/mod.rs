@@ -1,0 +1,151 @@
+//! One stream: its segments, its writer and its readers' view. A stream lives in its
+//! own directory; the highest-numbered segment is the active one, all others are
+//! sealed and never change again.
+
+mod group_commit;
+mod reader;
+mod recovery;
+mod truncate;
+mod writer;
+
+pub(crate) use reader::FrameCursor;
+pub(crate) use recovery::recover_stream;
+
+use crate::format::frame_index::FrameIndex;
+use crate::storage::block_cache::BlockCache;
+use crate::storage::open_segments::OpenSegments;
+use crate::storage::vfs::Vfs;
+use crate::WalOptions;
+use group_commit::GroupCommit;
+use parking_lot::{Mutex, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What all streams of one `Wal` share.
+pub(crate) struct Shared {
+    pub options: WalOptions,
+    pub vfs: Arc<dyn Vfs>,
+    pub open_segments: OpenSegments,
+    pub block_cache: Option<BlockCache>,
+    next_stream_uid: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(options: WalOptions, vfs: Arc<dyn Vfs>) -> Self {
+        Shared {
+            open_segments: OpenSegments::new(options.max_open_segments),
+            block_cache: options.block_cache_size.map(BlockCache::new),
+            options,
+            vfs,
+            next_stream_uid: AtomicU64::new(1),
+        }
+    }
+
+    fn stream_uid(&self) -> u64 {
+        self.next_stream_uid.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// What readers see of a stream. Updated by the writer after a frame is in the kernel,
+/// so a reader never finds an id whose bytes are not readable.
+pub(crate) struct View {
+    /// Start ids of the sealed segments, ascending. Segment `i` holds ids
+    /// `[sealed[i], sealed[i + 1])`, the last one up to the active segment's start.
+    pub sealed: Vec<u64>,
+    /// The active segment's index; `None` until the stream exists on disk.
+    pub active: Option<FrameIndex>,
+}
+
+impl View {
+    /// `first retained id .. next id`, once the stream exists.
+    pub fn bounds(&self) -> Option<std::ops::Range<u64>> {
+        let active = self.active.as_ref()?;
+        Some(self.sealed.first().copied().unwrap_or(active.start_id)..active.end_id)
+    }
+}
+
+pub(crate) struct Stream {
+    /// Distinguishes this stream's entries in the shared caches.
+    uid: u64,
+    name: String,
+    dir: PathBuf,
+    shared: Arc<Shared>,
+    writer: Mutex<writer::Writer>,
+    view: RwLock<View>,
+    group_commit: GroupCommit,
+    /// Serializes truncates so their deletions stay in id order.
+    truncating: Mutex<()>,
+}
+
+impl Stream {
+    fn with_state(
+        shared: Arc<Shared>,
+        name: String,
+        dir: PathBuf,
+        writer: writer::Writer,
+        view: View,
+    ) -> Self {
+        Stream {
+            uid: shared.stream_uid(),
+            name,
+            dir,
+            shared,
+            writer: Mutex::new(writer),
+            view: RwLock::new(view),
+            group_commit: GroupCommit::new(),
+            truncating: Mutex::new(()),
+        }
+    }
+
+    /// A stream that does not exist on disk yet; its first append creates it.
+    pub fn new_empty(shared: Arc<Shared>, name: String, dir: PathBuf) -> Self {
+        Stream::with_state(
+            shared,
+            name,
+            dir,
+            writer::Writer::not_created(),
+            View {
+                sealed: Vec::new(),
+                active: None,
+            },
+        )
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `first retained id .. next id`, or `None` while the stream has no segment.
+    pub fn bounds(&self) -> Option<std::ops::Range<u64>> {
+        self.view.read().bounds()
+    }
+
+    pub fn current_segment_start_id(&self) -> Option<u64> {
+        self.view.read().active.as_ref().map(|a| a.start_id)
+    }
+
+    fn segment_path(&self, start_id: u64) -> PathBuf {
+        segment_path(&self.dir, start_id)
+    }
+
+    /// Names the stream and a file in messages.
+    fn describe(&self, path: &Path) -> String {
+        format!("stream {:?}, {}", self.name, path.display())
+    }
+}
+
+pub(crate) fn segment_path(dir: &Path, start_id: u64) -> PathBuf {
+    dir.join(format!("{start_id:020}.wal"))
+}
+
+pub(crate) fn index_path(dir: &Path, start_id: u64) -> PathBuf {
+    dir.join(format!("{start_id:020}.idx"))
+}
+
+/// The start id of a `<20 digits>.<ext>` file name.
+pub(crate) fn parse_numbered(name: &str, ext: &str) -> Option<u64> {
+    let digits = name.strip_suffix(ext)?.strip_suffix('.')?;
+    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())?
+}

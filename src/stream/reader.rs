@@ -1,0 +1,418 @@
+//! The read path of a stream: `get` finds its frame through the frame index (binary
+//! search, no scan) and reads just that frame; `FrameCursor` streams frames in id
+//! order across segments, a chunk at a time. Sealed segments are opened (and their
+//! index loaded or rebuilt) on first read and cached in the shared LRU.
+
+use super::{index_path, Stream};
+use crate::error::io_context;
+use crate::format::frame::{
+    check_frame, entry_bounds, parse_header, raw_payload, DecodedFrame, FrameDefect, FrameHeader,
+    FRAME_HEADER_LEN,
+};
+use crate::format::frame_index::{FrameIndex, FrameSpan};
+use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
+use crate::storage::chunk_reader::ChunkReader;
+use crate::storage::open_segments::{OpenSegment, SealedSegment};
+use crate::storage::scan::scan_segment;
+use crate::storage::vfs::{read_exact_at, read_file, OpenMode};
+use crate::{Error, ReadStrategy, Result};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Where the frame holding an id is.
+enum Located {
+    Active { start_id: u64, span: FrameSpan },
+    Sealed { start_id: u64 },
+}
+
+impl Stream {
+    pub fn get(&self, id: u64) -> Result<Option<Vec<u8>>> {
+        let Some(located) = self.locate(id)? else {
+            return Ok(None);
+        };
+        match located {
+            Located::Active { start_id, span } => {
+                let file = self.segment_file(start_id)?;
+                let mut bytes = vec![0u8; span.len as usize];
+                read_exact_at(&*file, &mut bytes, span.offset).map_err(|e| {
+                    io_context(
+                        e,
+                        &format!("stream {:?}: read", self.name),
+                        &self.segment_path(start_id),
+                    )
+                })?;
+                self.entry_from_frame(start_id, &bytes, span, id).map(Some)
+            }
+            Located::Sealed { start_id } => {
+                let Some(segment) = self.sealed_segment_for(start_id, id)? else {
+                    return Ok(None);
+                };
+                let span = self.span_in_sealed(&segment, id)?;
+                match &segment.map {
+                    Some(map) => {
+                        let bytes =
+                            slice_of(map, span).ok_or_else(|| self.beyond_file(start_id, span))?;
+                        self.entry_from_frame(start_id, bytes, span, id).map(Some)
+                    }
+                    None => {
+                        let mut bytes = vec![0u8; span.len as usize];
+                        read_exact_at(&*segment.file, &mut bytes, span.offset).map_err(|e| {
+                            io_context(
+                                e,
+                                &format!("stream {:?}: read", self.name),
+                                &self.segment_path(start_id),
+                            )
+                        })?;
+                        self.entry_from_frame(start_id, &bytes, span, id).map(Some)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finds the segment (and, for the active one, the frame) holding `id`; `None`
+    /// when the stream never held it or it was truncated.
+    fn locate(&self, id: u64) -> Result<Option<Located>> {
+        let view = self.view.read();
+        let Some(active) = &view.active else {
+            return Ok(None);
+        };
+        if id >= active.end_id {
+            return Ok(None);
+        }
+        if id >= active.start_id {
+            let (_, span) = active
+                .find(id)
+                .ok_or_else(|| self.missing(active.start_id, id))?;
+            return Ok(Some(Located::Active {
+                start_id: active.start_id,
+                span,
+            }));
+        }
+        let k = view.sealed.partition_point(|&start| start <= id);
+        Ok(k.checked_sub(1).map(|k| Located::Sealed {
+            start_id: view.sealed[k],
+        }))
+    }
+
+    /// The sealed segment holding `id`, or `None` if a concurrent truncate deleted it.
+    fn sealed_segment_for(&self, start_id: u64, id: u64) -> Result<Option<Arc<SealedSegment>>> {
+        match self.sealed_segment(start_id) {
+            Ok(segment) => Ok(Some(segment)),
+            Err(_) if self.bounds().is_some_and(|b| id < b.start) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn span_in_sealed(&self, segment: &SealedSegment, id: u64) -> Result<FrameSpan> {
+        segment
+            .index
+            .find(id)
+            .map(|(_, span)| span)
+            .ok_or_else(|| self.missing(segment.index.start_id, id))
+    }
+
+    /// A sealed segment from the LRU, or opened with its frame index loaded (rebuilt
+    /// from the segment when the index file is missing, stale or damaged).
+    pub(super) fn sealed_segment(&self, start_id: u64) -> Result<Arc<SealedSegment>> {
+        let key = (self.uid, start_id);
+        if let Some(OpenSegment::Sealed(segment)) = self.shared.open_segments.get(key) {
+            return Ok(segment);
+        }
+        let path = self.segment_path(start_id);
+        let context =
+            |e, action: &str| io_context(e, &format!("stream {:?}: {action}", self.name), &path);
+        let vfs = &self.shared.vfs;
+        let file = vfs
+            .open(&path, OpenMode::Read)
+            .map_err(|e| context(e, "open"))?;
+        let file_len = file.len().map_err(|e| context(e, "stat"))?;
+        let mut head = vec![0u8; (MAX_HEADER_LEN as u64).min(file_len) as usize];
+        read_exact_at(&*file, &mut head, 0).map_err(|e| context(e, "read header of"))?;
+        let (header, data_start) = SegmentHeader::decode(&head, &self.describe(&path))?;
+        if header.start_id != start_id || header.stream != self.name {
+            return Err(Error::Corruption(format!(
+                "{}: header names stream {:?} segment {}",
+                self.describe(&path),
+                header.stream,
+                header.start_id
+            )));
+        }
+        let stored = read_file(&**vfs, &index_path(&self.dir, start_id))
+            .ok()
+            .and_then(|bytes| FrameIndex::decode(&bytes, start_id, file_len).ok());
+        let index = match stored {
+            Some(index) => index,
+            None => {
+                let chunk = self.shared.options.read_buffer_size;
+                let scanned = scan_segment(file.clone(), start_id, data_start, file_len, chunk)
+                    .map_err(|e| context(e, "scan"))?;
+                let mut index = scanned.index;
+                if scanned.torn_at.is_none() {
+                    self.persist_index(&index);
+                } else {
+                    index.data_end = index.data_end.min(file_len);
+                }
+                index
+            }
+        };
+        let map = match self.shared.options.read_strategy {
+            ReadStrategy::Mmap => file.map().map_err(|e| context(e, "map"))?,
+            ReadStrategy::StandardIo => None,
+        };
+        let segment = OpenSegment::Sealed(Arc::new(SealedSegment { file, map, index }));
+        match self.shared.open_segments.insert(key, segment) {
+            OpenSegment::Sealed(segment) => Ok(segment),
+            OpenSegment::Active(_) => Err(Error::Corruption(format!(
+                "{}: segment is still active",
+                self.describe(&path)
+            ))),
+        }
+    }
+
+    /// Checks the frame in `bytes` (read at `span`) and copies out entry `id`.
+    fn entry_from_frame(
+        &self,
+        start_id: u64,
+        bytes: &[u8],
+        span: FrameSpan,
+        id: u64,
+    ) -> Result<Vec<u8>> {
+        let cache_key = (self.uid, start_id, span.offset);
+        if let Some(cache) = &self.shared.block_cache {
+            if let Some(frame) = cache.get(cache_key) {
+                return Ok(frame.entry((id - frame.first_id) as usize).to_vec());
+            }
+        }
+        let header = self.check(start_id, bytes, span)?;
+        if id < header.first_id || id >= header.end_id() {
+            return Err(self.missing(start_id, id));
+        }
+        let index = (id - header.first_id) as usize;
+        match &self.shared.block_cache {
+            Some(cache) => {
+                let frame = Arc::new(DecodedFrame::decode(bytes, &header, span.offset)?);
+                let entry = frame.entry(index).to_vec();
+                cache.insert(cache_key, frame);
+                Ok(entry)
+            }
+            None => {
+                let raw = raw_payload(bytes, &header, span.offset)?;
+                let (start, end) = entry_bounds(&raw, header.count, span.offset)?[index];
+                Ok(raw[start as usize..end as usize].to_vec())
+            }
+        }
+    }
+
+    /// Validates the frame at `span`: its CRC and that it starts where the index says.
+    fn check(&self, start_id: u64, bytes: &[u8], span: FrameSpan) -> Result<FrameHeader> {
+        let header =
+            check_frame(bytes).map_err(|defect| self.frame_error(start_id, span.offset, defect))?;
+        if header.first_id != span.first_id {
+            return Err(Error::Corruption(format!(
+                "{}: frame at offset {} holds id {}, the index expects {}",
+                self.describe(&self.segment_path(start_id)),
+                span.offset,
+                header.first_id,
+                span.first_id
+            )));
+        }
+        Ok(header)
+    }
+
+    fn frame_error(&self, start_id: u64, offset: u64, defect: FrameDefect) -> Error {
+        let file = self.describe(&self.segment_path(start_id));
+        match defect {
+            FrameDefect::BadCrc { expected, actual } => Error::CrcMismatch {
+                expected,
+                actual,
+                offset,
+            },
+            FrameDefect::Incomplete => {
+                Error::Corruption(format!("{file}: frame at offset {offset} is cut short"))
+            }
+            FrameDefect::BadHeader => {
+                Error::Corruption(format!("{file}: no valid frame header at offset {offset}"))
+            }
+        }
+    }
+
+    fn missing(&self, start_id: u64, id: u64) -> Error {
+        Error::Corruption(format!(
+            "{}: id {id} should be in this segment but no valid frame holds it",
+            self.describe(&self.segment_path(start_id))
+        ))
+    }
+
+    fn beyond_file(&self, start_id: u64, span: FrameSpan) -> Error {
+        Error::Corruption(format!(
+            "{}: frame at offset {} runs past the end of the file",
+            self.describe(&self.segment_path(start_id)),
+            span.offset
+        ))
+    }
+}
+
+fn slice_of(map: &memmap2::Mmap, span: FrameSpan) -> Option<&[u8]> {
+    map.get(span.offset as usize..(span.offset + span.len) as usize)
+}
+
+/// Bytes of the segment a cursor is walking.
+enum SegmentBytes {
+    Mapped(Arc<SealedSegment>),
+    Read(ChunkReader),
+}
+
+/// The segment a cursor is in: frames from `pos` up to `limit` are readable.
+struct SegmentCursor {
+    start_id: u64,
+    bytes: SegmentBytes,
+    pos: u64,
+    limit: u64,
+}
+
+/// Reads entries of one stream in id order from `next_id` on, crossing segments and
+/// following appends made after it was created.
+pub(crate) struct FrameCursor {
+    stream: Arc<Stream>,
+    next_id: u64,
+    ready: VecDeque<Vec<u8>>,
+    segment: Option<SegmentCursor>,
+}
+
+impl FrameCursor {
+    pub fn new(stream: Arc<Stream>, start_id: u64) -> Self {
+        FrameCursor {
+            stream,
+            next_id: start_id,
+            ready: VecDeque::new(),
+            segment: None,
+        }
+    }
+
+    /// The next entry, `Ok(None)` at the current end of the stream.
+    pub fn next_entry(&mut self) -> Result<Option<Vec<u8>>> {
+        loop {
+            if let Some(entry) = self.ready.pop_front() {
+                self.next_id += 1;
+                return Ok(Some(entry));
+            }
+            let readable = self.segment.as_ref().is_some_and(|s| s.pos < s.limit);
+            if !readable && !self.position()? {
+                return Ok(None);
+            }
+            self.read_frame()?;
+        }
+    }
+
+    /// Points the cursor at the frame holding `next_id`; false when there is none yet.
+    fn position(&mut self) -> Result<bool> {
+        let stream = &self.stream;
+        let view = stream.view.read();
+        let Some(bounds) = view.bounds() else {
+            return Ok(false);
+        };
+        self.next_id = self.next_id.max(bounds.start);
+        if self.next_id >= bounds.end {
+            return Ok(false);
+        }
+        let active = view.active.as_ref().expect("bounds exist");
+        if self.next_id >= active.start_id {
+            let (_, span) = active
+                .find(self.next_id)
+                .ok_or_else(|| stream.missing(active.start_id, self.next_id))?;
+            let (start_id, limit) = (active.start_id, active.data_end);
+            drop(view);
+            let reader = ChunkReader::new(
+                stream.segment_file(start_id)?,
+                limit,
+                stream.shared.options.read_buffer_size,
+            );
+            self.segment = Some(SegmentCursor {
+                start_id,
+                bytes: SegmentBytes::Read(reader),
+                pos: span.offset,
+                limit,
+            });
+            return Ok(true);
+        }
+        let k = view.sealed.partition_point(|&start| start <= self.next_id) - 1;
+        let start_id = view.sealed[k];
+        drop(view);
+        let Some(segment) = stream.sealed_segment_for(start_id, self.next_id)? else {
+            return self.position();
+        };
+        let span = stream.span_in_sealed(&segment, self.next_id)?;
+        let mapped_len = segment
+            .map
+            .as_ref()
+            .map_or(u64::MAX, |map| map.len() as u64);
+        let limit = segment.index.data_end.min(mapped_len);
+        let bytes = if segment.map.is_some() {
+            SegmentBytes::Mapped(segment)
+        } else {
+            let chunk = stream.shared.options.read_buffer_size;
+            SegmentBytes::Read(ChunkReader::new(segment.file.clone(), limit, chunk))
+        };
+        self.segment = Some(SegmentCursor {
+            start_id,
+            bytes,
+            pos: span.offset,
+            limit,
+        });
+        Ok(true)
+    }
+
+    /// Reads the frame at the cursor and queues its entries from `next_id` on.
+    fn read_frame(&mut self) -> Result<()> {
+        let stream = &self.stream;
+        let cursor = self.segment.as_mut().expect("positioned");
+        let (start_id, pos, limit) = (cursor.start_id, cursor.pos, cursor.limit);
+        let read_err = |e| {
+            io_context(
+                e,
+                &format!("stream {:?}: read", stream.name),
+                &stream.segment_path(start_id),
+            )
+        };
+        let frame_error = |defect| stream.frame_error(start_id, pos, defect);
+        let head = match &mut cursor.bytes {
+            SegmentBytes::Mapped(segment) => mapped(segment, pos, limit),
+            SegmentBytes::Read(reader) => reader.bytes(pos, FRAME_HEADER_LEN).map_err(read_err)?,
+        };
+        let frame_len = parse_header(head, limit - pos)
+            .map_err(frame_error)?
+            .frame_len();
+        let bytes = match &mut cursor.bytes {
+            SegmentBytes::Mapped(segment) => &mapped(segment, pos, limit)[..frame_len as usize],
+            SegmentBytes::Read(reader) => {
+                reader.bytes(pos, frame_len as usize).map_err(read_err)?
+            }
+        };
+        let header = check_frame(bytes).map_err(frame_error)?;
+        cursor.pos += frame_len;
+        if header.end_id() <= self.next_id {
+            return Ok(());
+        }
+        if header.first_id > self.next_id {
+            return Err(stream.missing(start_id, self.next_id));
+        }
+        let raw = raw_payload(bytes, &header, pos)?;
+        let skip = (self.next_id - header.first_id) as usize;
+        for (start, end) in entry_bounds(&raw, header.count, pos)?
+            .into_iter()
+            .skip(skip)
+        {
+            self.ready
+                .push_back(raw[start as usize..end as usize].to_vec());
+        }
+        Ok(())
+    }
+}
+
+/// The mapped bytes of a sealed segment from `pos` up to `limit` (or the mapping's end).
+fn mapped(segment: &SealedSegment, pos: u64, limit: u64) -> &[u8] {
+    let map = segment.map.as_ref().expect("mapped cursor");
+    let end = (limit as usize).min(map.len());
+    map.get(pos as usize..end).unwrap_or(&[])
+}

@@ -1,0 +1,127 @@
+//! Opening an existing stream directory after a clean shutdown or a crash: leftovers
+//! of interrupted operations are removed, the active segment's frames are CRC-checked
+//! and its torn tail cut (or the open refused, per `CorruptionPolicy`). Sealed
+//! segments are not read: their frame index is loaded on first read.
+
+use super::writer::{ActiveSegment, Writer};
+use super::{index_path, parse_numbered, segment_path, Shared, Stream, View};
+use crate::error::io_context;
+use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
+use crate::format::stream_name;
+use crate::storage::open_segments::OpenSegment;
+use crate::storage::scan::scan_segment;
+use crate::storage::vfs::{read_exact_at, OpenMode};
+use crate::{CorruptionPolicy, Error, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Recovers the stream in `root/dir_name`; `None` if the directory holds no segment
+/// (a stream whose creation a crash interrupted: it is removed).
+pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Option<Stream>> {
+    let vfs = &shared.vfs;
+    let dir = shared.options.root_path.join(dir_name);
+    let entries = vfs
+        .list_dir(&dir)
+        .map_err(|e| io_context(e, "list", &dir))?;
+    let mut segments = Vec::new();
+    let mut indexes = Vec::new();
+    for entry in entries.iter().filter(|e| !e.is_dir) {
+        if let Some(start) = parse_numbered(&entry.name, "wal") {
+            segments.push(start);
+        } else if let Some(start) = parse_numbered(&entry.name, "idx") {
+            indexes.push(start);
+        } else if entry.name.ends_with(".tmp") {
+            remove(shared, dir.join(&entry.name))?;
+        }
+    }
+    segments.sort_unstable();
+    let Some(&active_start) = segments.last() else {
+        for start in indexes {
+            remove(shared, index_path(&dir, start))?;
+        }
+        vfs.remove_dir(&dir)
+            .map_err(|e| io_context(e, "remove empty stream directory", &dir))?;
+        return Ok(None);
+    };
+    // An index of the active segment is stale by definition; one without its segment
+    // is left over from a truncate.
+    for start in indexes
+        .into_iter()
+        .filter(|s| *s == active_start || segments.binary_search(s).is_err())
+    {
+        remove(shared, index_path(&dir, start))?;
+    }
+
+    let path = segment_path(&dir, active_start);
+    let context = |e, action: &str| io_context(e, action, &path);
+    let file = vfs
+        .open(&path, OpenMode::ReadWrite)
+        .map_err(|e| context(e, "open"))?;
+    let file_len = file.len().map_err(|e| context(e, "stat"))?;
+    let mut head = vec![0u8; (MAX_HEADER_LEN as u64).min(file_len) as usize];
+    read_exact_at(&*file, &mut head, 0).map_err(|e| context(e, "read header of"))?;
+    let (header, data_start) = SegmentHeader::decode(&head, &path.display().to_string())?;
+    if header.start_id != active_start || stream_name::encode(&header.stream) != dir_name {
+        return Err(Error::Corruption(format!(
+            "{}: header says stream {:?} segment {}, which does not match its path",
+            path.display(),
+            header.stream,
+            header.start_id
+        )));
+    }
+    let name = header.stream;
+    let policy = shared.options.on_corruption;
+    let scanned = scan_segment(
+        file.clone(),
+        active_start,
+        data_start,
+        file_len,
+        shared.options.read_buffer_size,
+    )
+    .map_err(|e| context(e, "scan"))?;
+    if let (Some(damage), CorruptionPolicy::Error) = (scanned.damage.first(), policy) {
+        return Err(Error::Corruption(format!(
+            "stream {name:?}, {}: damaged frame at offset {} (ids {:?}) followed by valid frames",
+            path.display(),
+            damage.offset,
+            damage.ids
+        )));
+    }
+    if let Some(torn_at) = scanned.torn_at {
+        if policy == CorruptionPolicy::Error {
+            return Err(Error::Corruption(format!(
+                "stream {name:?}, {}: torn or damaged tail at offset {torn_at} ({} bytes)",
+                path.display(),
+                file_len - torn_at
+            )));
+        }
+        // Shrink only: the tail holds no complete frame. Durable before new frames land.
+        file.set_len(torn_at)
+            .map_err(|e| context(e, "cut torn tail of"))?;
+        file.sync_data().map_err(|e| context(e, "fsync"))?;
+    }
+    let index = scanned.index;
+    let active = ActiveSegment {
+        start_id: active_start,
+        len: index.data_end,
+        next_id: index.end_id,
+    };
+    let view = View {
+        sealed: segments[..segments.len() - 1].to_vec(),
+        active: Some(index),
+    };
+    let stream = Stream::with_state(shared.clone(), name, dir, Writer::recovered(active), view);
+    shared
+        .open_segments
+        .insert((stream.uid, active_start), OpenSegment::Active(file));
+    Ok(Some(stream))
+}
+
+fn remove(shared: &Shared, path: PathBuf) -> Result<()> {
+    match shared.vfs.remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(io_context(e, "remove leftover", &path))
+        }
+        _ => Ok(()),
+    }
+}

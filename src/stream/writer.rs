@@ -1,0 +1,282 @@
+//! The append path of a stream: frames are assigned ids and written under the write
+//! lock, one `pwrite` each, then made visible to readers; durability is awaited
+//! outside the lock through group commit. Also creates the stream on disk and rotates
+//! (seals) segments.
+
+use super::group_commit::SyncTarget;
+use super::{index_path, Stream, View};
+use crate::error::io_context;
+use crate::format::frame::EncodedFrame;
+use crate::format::frame_index::FrameIndex;
+use crate::format::segment_header::SegmentHeader;
+use crate::storage::open_segments::{OpenSegment, SealedSegment};
+use crate::storage::vfs::{write_all_at, OpenMode, VfsFile};
+use crate::{Error, ReadStrategy, Result};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+/// State only the writer touches (under `Stream::writer`).
+pub(crate) struct Writer {
+    /// The segment appends go to; `None` until the stream exists on disk.
+    active: Option<ActiveSegment>,
+    /// Bytes written since open: the log position group commit waits for.
+    written: u64,
+}
+
+pub(crate) struct ActiveSegment {
+    pub start_id: u64,
+    /// Bytes in use: header plus complete frames. Appends go here.
+    pub len: u64,
+    pub next_id: u64,
+}
+
+impl Writer {
+    pub fn not_created() -> Self {
+        Writer {
+            active: None,
+            written: 0,
+        }
+    }
+
+    pub fn recovered(active: ActiveSegment) -> Self {
+        Writer {
+            active: Some(active),
+            written: 0,
+        }
+    }
+}
+
+impl Stream {
+    /// Appends `entries` as one frame (all or nothing) and, if `durable`, returns only
+    /// once the frame is on stable storage.
+    pub fn append(&self, entries: &[&[u8]], durable: bool) -> Result<Range<u64>> {
+        if entries.is_empty() {
+            let next = self.bounds().map_or(0, |b| b.end);
+            return Ok(next..next);
+        }
+        let options = &self.shared.options;
+        let mut frame =
+            EncodedFrame::new(entries, options.compression, options.min_compression_size)?;
+        let (ids, position) = self.write_frame(&mut frame)?;
+        if durable {
+            self.group_commit
+                .wait_durable(position, || self.sync_target())?;
+        }
+        Ok(ids)
+    }
+
+    /// Makes everything appended so far durable.
+    pub fn sync(&self) -> Result<()> {
+        let position = self.writer.lock().written;
+        self.group_commit
+            .wait_durable(position, || self.sync_target())
+    }
+
+    fn write_frame(&self, frame: &mut EncodedFrame) -> Result<(Range<u64>, u64)> {
+        let mut writer = self.writer.lock();
+        if let Some(failure) = self.group_commit.failure() {
+            return Err(Error::Poisoned(failure));
+        }
+        if writer.active.is_none() {
+            self.create_on_disk(&mut writer)?;
+        }
+        let count = frame.count() as u64;
+        let options = &self.shared.options;
+        let active = writer.active.as_ref().expect("created above");
+        let in_segment = active.next_id - active.start_id;
+        if in_segment > 0
+            && (active.len + frame.len() > options.max_segment_size
+                || in_segment + count > options.max_entries_per_segment)
+        {
+            self.rotate(&mut writer)?;
+        }
+        let active = writer.active.as_mut().expect("created above");
+        let path = self.segment_path(active.start_id);
+        let file = self.segment_file(active.start_id)?;
+        let first_id = active.next_id;
+        if let Err(e) = write_all_at(&*file, frame.seal(first_id), active.len) {
+            // Drop any partial frame so no garbage is left behind the next one.
+            let _ = file.set_len(active.len);
+            return Err(io_context(
+                e,
+                &format!("stream {:?}: write at offset {} of", self.name, active.len),
+                &path,
+            ));
+        }
+        active.len += frame.len();
+        active.next_id += count;
+        writer.written += frame.len();
+        let mut view = self.view.write();
+        view.active
+            .as_mut()
+            .expect("view follows writer")
+            .push(first_id, count, frame.len());
+        Ok((first_id..first_id + count, writer.written))
+    }
+
+    /// What a group-commit leader syncs: the active segment as of now.
+    fn sync_target(&self) -> Result<SyncTarget> {
+        let writer = self.writer.lock();
+        let Some(active) = &writer.active else {
+            return Err(Error::StreamNotFound(self.name.clone()));
+        };
+        Ok(SyncTarget {
+            file: self.segment_file(active.start_id)?,
+            written: writer.written,
+            what: self.describe(&self.segment_path(active.start_id)),
+        })
+    }
+
+    /// The read-write handle of a segment, from the LRU or freshly opened.
+    pub(super) fn segment_file(&self, start_id: u64) -> Result<Arc<dyn VfsFile>> {
+        let key = (self.uid, start_id);
+        match self.shared.open_segments.get(key) {
+            Some(OpenSegment::Active(file)) => return Ok(file),
+            Some(OpenSegment::Sealed(sealed)) => return Ok(sealed.file.clone()),
+            None => {}
+        }
+        let path = self.segment_path(start_id);
+        let file = self
+            .shared
+            .vfs
+            .open(&path, OpenMode::ReadWrite)
+            .map_err(|e| io_context(e, &format!("stream {:?}: open", self.name), &path))?;
+        Ok(
+            match self
+                .shared
+                .open_segments
+                .insert(key, OpenSegment::Active(file))
+            {
+                OpenSegment::Active(file) => file,
+                OpenSegment::Sealed(sealed) => sealed.file.clone(),
+            },
+        )
+    }
+
+    /// First append: the stream directory and its first segment, made durable.
+    fn create_on_disk(&self, writer: &mut Writer) -> Result<()> {
+        let vfs = &self.shared.vfs;
+        let root = &self.shared.options.root_path;
+        vfs.create_dir_all(&self.dir).map_err(|e| {
+            io_context(
+                e,
+                &format!("stream {:?}: create directory", self.name),
+                &self.dir,
+            )
+        })?;
+        let header_len = self.create_segment(0)?;
+        vfs.sync_dir(root)
+            .map_err(|e| io_context(e, "fsync directory", root))?;
+        writer.active = Some(ActiveSegment {
+            start_id: 0,
+            len: header_len,
+            next_id: 0,
+        });
+        self.view.write().active = Some(FrameIndex::empty(0, header_len));
+        Ok(())
+    }
+
+    /// Creates segment `start_id` atomically (temp file, fsync, rename, directory
+    /// fsync) and caches its handle. Returns the header length.
+    fn create_segment(&self, start_id: u64) -> Result<u64> {
+        let vfs = &self.shared.vfs;
+        let path = self.segment_path(start_id);
+        let tmp = path.with_extension("wal.tmp");
+        let context = |e, action: &str, p: &Path| {
+            io_context(e, &format!("stream {:?}: {action}", self.name), p)
+        };
+        match vfs.remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(context(e, "remove stale", &tmp))
+            }
+            _ => {}
+        }
+        let header = SegmentHeader {
+            start_id,
+            stream: self.name.clone(),
+        }
+        .encode();
+        let file = vfs
+            .open(&tmp, OpenMode::CreateNew)
+            .map_err(|e| context(e, "create", &tmp))?;
+        write_all_at(&*file, &header, 0).map_err(|e| context(e, "write header of", &tmp))?;
+        file.sync_data().map_err(|e| context(e, "fsync", &tmp))?;
+        vfs.rename(&tmp, &path)
+            .map_err(|e| context(e, "rename into place", &path))?;
+        vfs.sync_dir(&self.dir)
+            .map_err(|e| context(e, "fsync directory", &self.dir))?;
+        self.shared
+            .open_segments
+            .insert((self.uid, start_id), OpenSegment::Active(file));
+        Ok(header.len() as u64)
+    }
+
+    /// Seals the active segment (fsync, persisted frame index) and starts the next.
+    /// Sealing fsyncs in every sync mode: a sealed segment never has a torn tail, so
+    /// ids stay dense across segments after any crash.
+    fn rotate(&self, writer: &mut Writer) -> Result<()> {
+        let old = writer
+            .active
+            .as_ref()
+            .expect("rotate needs an active segment");
+        let (old_start, next_id) = (old.start_id, old.next_id);
+        let old_path = self.segment_path(old_start);
+        let file = self.segment_file(old_start)?;
+        if let Err(e) = file.sync_data() {
+            let message = format!("fdatasync of {} failed: {e}", self.describe(&old_path));
+            self.group_commit.poison(message.clone());
+            return Err(Error::Io(std::io::Error::new(e.kind(), message)));
+        }
+        self.group_commit.mark_durable(writer.written);
+        let sealed_index = self
+            .view
+            .read()
+            .active
+            .clone()
+            .expect("view follows writer");
+        self.persist_index(&sealed_index);
+        let header_len = self.create_segment(next_id)?;
+        let map = match self.shared.options.read_strategy {
+            ReadStrategy::Mmap => file.map().map_err(|e| io_context(e, "map", &old_path))?,
+            ReadStrategy::StandardIo => None,
+        };
+        let sealed = SealedSegment {
+            file,
+            map,
+            index: sealed_index,
+        };
+        // Readers that still see the old view find the sealed handle under the same key.
+        self.shared
+            .open_segments
+            .replace((self.uid, old_start), OpenSegment::Sealed(Arc::new(sealed)));
+        {
+            let mut view = self.view.write();
+            let View { sealed, active } = &mut *view;
+            sealed.push(old_start);
+            *active = Some(FrameIndex::empty(next_id, header_len));
+        }
+        writer.active = Some(ActiveSegment {
+            start_id: next_id,
+            len: header_len,
+            next_id,
+        });
+        Ok(())
+    }
+
+    /// Writes a sealed segment's frame index next to it. Best effort and not fsynced:
+    /// the index is rebuilt from the segment whenever it is missing, stale or damaged.
+    pub(super) fn persist_index(&self, index: &FrameIndex) {
+        let vfs = &self.shared.vfs;
+        let path = index_path(&self.dir, index.start_id);
+        let tmp = path.with_extension("idx.tmp");
+        let _ = vfs.remove_file(&tmp);
+        let written = vfs
+            .open(&tmp, OpenMode::CreateNew)
+            .and_then(|file| write_all_at(&*file, &index.encode(), 0))
+            .and_then(|()| vfs.rename(&tmp, &path));
+        if written.is_err() {
+            let _ = vfs.remove_file(&tmp);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! `TxnWriter`: entries collected in memory, appended as one atomic batch.
+
+use crate::{Result, Wal};
+use std::ops::Range;
+
+/// Collects entries for one stream and appends them atomically on `commit`. Dropping
+/// it without committing discards them.
+pub struct TxnWriter {
+    wal: Wal,
+    stream: String,
+    entries: Vec<Vec<u8>>,
+}
+
+impl TxnWriter {
+    pub(crate) fn new(wal: Wal, stream: String) -> Self {
+        TxnWriter {
+            wal,
+            stream,
+            entries: Vec::new(),
+        }
+    }
+
+    /// Adds an entry to the transaction (memory only).
+    pub fn add(&mut self, data: impl Into<Vec<u8>>) {
+        self.entries.push(data.into());
+    }
+
+    /// Appends all added entries as one batch; returns their ids. With no entries it
+    /// writes nothing and returns `n..n`, `n` being the stream's next id.
+    pub fn commit(self) -> Result<Range<u64>> {
+        let entries: Vec<&[u8]> = self.entries.iter().map(Vec::as_slice).collect();
+        self.wal.append_batch(&self.stream, &entries)
+    }
+}

@@ -1,0 +1,195 @@
+//! The public `Wal`: the root lock, and a map from stream names to streams.
+
+use crate::error::io_context;
+use crate::format::stream_name;
+use crate::iter::WalIterator;
+use crate::storage::vfs::{RealFs, Vfs};
+use crate::stream::{recover_stream, Shared, Stream};
+use crate::txn::TxnWriter;
+use crate::{Error, Result, SyncMode, WalOptions};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Name of the lock file in the root directory (a leading `.` keeps it apart from
+/// every stream directory).
+const LOCK_FILE: &str = ".lock";
+
+/// A write-ahead log of independent streams. Cheap to clone; clones share one engine
+/// and may be used from many threads at once.
+#[derive(Clone)]
+pub struct Wal {
+    engine: Arc<Engine>,
+}
+
+struct Engine {
+    shared: Arc<Shared>,
+    streams: RwLock<HashMap<String, Arc<Stream>>>,
+    /// Exclusive OS lock on the root, released when the last clone is dropped.
+    _root_lock: Box<dyn Send + Sync>,
+}
+
+impl Wal {
+    /// Opens (creating if needed) the WAL at `options.root_path`, recovering every
+    /// stream. Fails with `Error::Locked` while another `Wal` has the root open.
+    pub fn new(options: WalOptions) -> Result<Wal> {
+        Wal::with_vfs(options, Arc::new(RealFs))
+    }
+
+    pub(crate) fn with_vfs(options: WalOptions, vfs: Arc<dyn Vfs>) -> Result<Wal> {
+        options.validate()?;
+        let root = options.root_path.clone();
+        if let Err(e) = vfs.list_dir(&root) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(io_context(e, "open root directory", &root));
+            }
+            vfs.create_dir_all(&root)
+                .map_err(|e| io_context(e, "create root directory", &root))?;
+            if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+                vfs.sync_dir(parent)
+                    .map_err(|e| io_context(e, "fsync directory", parent))?;
+            }
+        }
+        let lock_path = root.join(LOCK_FILE);
+        let root_lock = vfs.lock(&lock_path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock => {
+                Error::Locked(format!("{} is held by another Wal", lock_path.display()))
+            }
+            _ => io_context(e, "lock", &lock_path),
+        })?;
+        let shared = Arc::new(Shared::new(options, vfs));
+        let mut streams = HashMap::new();
+        for entry in shared
+            .vfs
+            .list_dir(&root)
+            .map_err(|e| io_context(e, "list", &root))?
+        {
+            let is_stream_dir =
+                stream_name::decode(&entry.name).is_some() || stream_name::is_hashed(&entry.name);
+            if entry.is_dir && is_stream_dir {
+                if let Some(stream) = recover_stream(&shared, &entry.name)? {
+                    streams.insert(stream.name().to_owned(), Arc::new(stream));
+                }
+            }
+        }
+        Ok(Wal {
+            engine: Arc::new(Engine {
+                shared,
+                streams: RwLock::new(streams),
+                _root_lock: root_lock,
+            }),
+        })
+    }
+
+    /// The stream named `name`, if it exists in memory.
+    fn stream(&self, name: &str) -> Result<Option<Arc<Stream>>> {
+        stream_name::validate(name)?;
+        Ok(self.engine.streams.read().get(name).cloned())
+    }
+
+    /// The stream named `name`; created in memory if new (on disk by its first append).
+    fn stream_for_write(&self, name: &str) -> Result<Arc<Stream>> {
+        if let Some(stream) = self.stream(name)? {
+            return Ok(stream);
+        }
+        let shared = &self.engine.shared;
+        let dir = shared.options.root_path.join(stream_name::encode(name));
+        let mut streams = self.engine.streams.write();
+        let stream = streams
+            .entry(name.to_owned())
+            .or_insert_with(|| Arc::new(Stream::new_empty(shared.clone(), name.to_owned(), dir)));
+        Ok(stream.clone())
+    }
+
+    /// Appends one entry; returns its id. Durable on return in `SyncMode::Strict`.
+    pub fn append(&self, stream: &str, entry: &[u8]) -> Result<u64> {
+        let durable = self.engine.shared.options.sync_mode == SyncMode::Strict;
+        Ok(self
+            .stream_for_write(stream)?
+            .append(&[entry], durable)?
+            .start)
+    }
+
+    /// Appends `entries` atomically (all or none, also across a crash); returns their
+    /// ids. Durable on return in `Strict` and `BatchOnly`. An empty batch writes nothing.
+    pub fn append_batch(&self, stream: &str, entries: &[&[u8]]) -> Result<Range<u64>> {
+        let durable = self.engine.shared.options.sync_mode != SyncMode::Async;
+        self.stream_for_write(stream)?.append(entries, durable)
+    }
+
+    /// A transaction that collects entries in memory and appends them as one batch.
+    pub fn writer(&self, stream: &str) -> TxnWriter {
+        TxnWriter::new(self.clone(), stream.to_owned())
+    }
+
+    /// The entry with id `id`; `None` if the stream never held it or it was truncated.
+    pub fn get(&self, stream: &str, id: u64) -> Result<Option<Vec<u8>>> {
+        match self.stream(stream)? {
+            Some(stream) => stream.get(id),
+            None => Ok(None),
+        }
+    }
+
+    /// `get` for each id, in order.
+    pub fn get_batch(&self, stream: &str, ids: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
+        match self.stream(stream)? {
+            Some(stream) => ids.iter().map(|&id| stream.get(id)).collect(),
+            None => Ok(vec![None; ids.len()]),
+        }
+    }
+
+    /// Entries from `start_id` on, in id order, across segments (from the first
+    /// retained entry if `start_id` was truncated). Empty for a missing stream.
+    pub fn iter(&self, stream: &str, start_id: u64) -> Result<WalIterator> {
+        Ok(WalIterator::new(self.stream(stream)?, start_id))
+    }
+
+    /// Deletes the sealed segments whose ids are all below `safe_id`; returns how many
+    /// segment files were deleted. The active segment is never deleted.
+    pub fn truncate(&self, stream: &str, safe_id: u64) -> Result<usize> {
+        match self.stream(stream)? {
+            Some(stream) => stream.truncate(safe_id),
+            None => Ok(0),
+        }
+    }
+
+    /// Start id of the stream's active segment.
+    pub fn current_segment_start_id(&self, stream: &str) -> Option<u64> {
+        self.stream(stream).ok()??.current_segment_start_id()
+    }
+
+    /// Makes everything appended to `stream` so far durable.
+    pub fn sync(&self, stream: &str) -> Result<()> {
+        match self.stream(stream)? {
+            Some(s) if s.bounds().is_some() => s.sync(),
+            _ => Err(Error::StreamNotFound(stream.to_owned())),
+        }
+    }
+
+    /// Makes everything appended to every stream so far durable.
+    pub fn sync_all(&self) -> Result<()> {
+        let streams: Vec<Arc<Stream>> = self.engine.streams.read().values().cloned().collect();
+        streams
+            .iter()
+            .filter(|s| s.bounds().is_some())
+            .try_for_each(|s| s.sync())
+    }
+
+    /// `first retained id .. next id` of the stream; `None` if it does not exist.
+    pub fn bounds(&self, stream: &str) -> Result<Option<Range<u64>>> {
+        Ok(self.stream(stream)?.and_then(|s| s.bounds()))
+    }
+
+    /// Names of all streams that hold data, sorted.
+    pub fn streams(&self) -> Vec<String> {
+        let streams = self.engine.streams.read();
+        let mut names: Vec<String> = streams
+            .values()
+            .filter(|s| s.bounds().is_some())
+            .map(|s| s.name().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
