@@ -193,3 +193,112 @@ impl Wal {
         names
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::counting_vfs::{CountingVfs, SyncProbe};
+    use std::sync::atomic::Ordering;
+
+    fn open(dir: &std::path::Path, mode: SyncMode) -> (Wal, Arc<SyncProbe>) {
+        let probe = Arc::new(SyncProbe::default());
+        let mut options = WalOptions::new(dir);
+        options.sync_mode = mode;
+        (
+            Wal::with_vfs(options, Arc::new(CountingVfs(probe.clone()))).unwrap(),
+            probe,
+        )
+    }
+
+    #[test]
+    fn failed_fsync_poisons_the_stream_until_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, probe) = open(dir.path(), SyncMode::Strict);
+        assert_eq!(wal.append("s", b"kept").unwrap(), 0);
+        wal.append("other", b"x").unwrap();
+        probe.fail_data_sync.store(true, Ordering::SeqCst);
+        assert!(matches!(wal.append("s", b"unsure"), Err(Error::Io(_))));
+        probe.fail_data_sync.store(false, Ordering::SeqCst);
+        assert!(matches!(
+            wal.append("s", b"refused"),
+            Err(Error::Poisoned(_))
+        ));
+        assert!(matches!(
+            wal.append_batch("s", &[b"refused"]),
+            Err(Error::Poisoned(_))
+        ));
+        assert!(matches!(wal.sync("s"), Err(Error::Poisoned(_))));
+        assert_eq!(
+            wal.get("s", 0).unwrap().as_deref(),
+            Some(&b"kept"[..]),
+            "reads keep working"
+        );
+        assert_eq!(
+            wal.append("other", b"y").unwrap(),
+            1,
+            "other streams are not poisoned"
+        );
+        drop(wal);
+        let (wal, _) = open(dir.path(), SyncMode::Strict);
+        assert_eq!(wal.get("s", 0).unwrap().as_deref(), Some(&b"kept"[..]));
+        let next = wal.bounds("s").unwrap().unwrap().end;
+        assert_eq!(wal.append("s", b"after reopen").unwrap(), next);
+    }
+
+    #[test]
+    fn async_mode_does_not_fsync_appends_and_sync_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, probe) = open(dir.path(), SyncMode::Async);
+        wal.append("s", b"create").unwrap();
+        let after_create = probe.data_syncs.load(Ordering::SeqCst);
+        for i in 0..100u32 {
+            wal.append("s", &i.to_le_bytes()).unwrap();
+        }
+        wal.append_batch("s", &[b"a", b"b"]).unwrap();
+        assert_eq!(probe.data_syncs.load(Ordering::SeqCst), after_create);
+        wal.sync("s").unwrap();
+        assert_eq!(probe.data_syncs.load(Ordering::SeqCst), after_create + 1);
+    }
+
+    #[test]
+    fn batch_only_syncs_batches_not_single_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, probe) = open(dir.path(), SyncMode::BatchOnly);
+        wal.append("s", b"create").unwrap();
+        let before = probe.data_syncs.load(Ordering::SeqCst);
+        wal.append("s", b"single").unwrap();
+        assert_eq!(probe.data_syncs.load(Ordering::SeqCst), before);
+        wal.append_batch("s", &[b"a", b"b"]).unwrap();
+        assert_eq!(probe.data_syncs.load(Ordering::SeqCst), before + 1);
+        let mut txn = wal.writer("s");
+        txn.add(b"t".to_vec());
+        txn.commit().unwrap();
+        assert_eq!(probe.data_syncs.load(Ordering::SeqCst), before + 2);
+    }
+
+    #[test]
+    fn concurrent_strict_writers_share_fsyncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, probe) = open(dir.path(), SyncMode::Strict);
+        wal.append("s", b"create").unwrap();
+        let before = probe.data_syncs.load(Ordering::SeqCst);
+        let (threads, per_thread) = (8u64, 100u64);
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let wal = wal.clone();
+                scope.spawn(move || {
+                    for i in 0..per_thread {
+                        wal.append("s", &(t * 1000 + i).to_le_bytes()).unwrap();
+                    }
+                });
+            }
+        });
+        let syncs = probe.data_syncs.load(Ordering::SeqCst) - before;
+        assert!(
+            syncs < threads * per_thread,
+            "{syncs} fsyncs for {} appends",
+            threads * per_thread
+        );
+        assert_eq!(wal.bounds("s").unwrap(), Some(0..threads * per_thread + 1));
+    }
+}

@@ -3,6 +3,8 @@
 
 pub(crate) mod block_cache;
 pub(crate) mod chunk_reader;
+#[cfg(test)]
+pub(crate) mod counting_vfs;
 pub(crate) mod open_segments;
 pub(crate) mod scan;
 pub(crate) mod vfs;

@@ -59,6 +59,26 @@ impl OpenSegments {
         cached
     }
 
+    /// Caches a sealed segment unless another thread cached it first; an `Active`
+    /// handle cached for the same segment (by a reader that raced its sealing) is
+    /// replaced. Returns the cached sealed segment.
+    pub fn insert_sealed(
+        &self,
+        key: SegmentKey,
+        segment: Arc<SealedSegment>,
+    ) -> Arc<SealedSegment> {
+        let evicted;
+        {
+            let mut lru = self.lru.lock();
+            if let Some(OpenSegment::Sealed(existing)) = lru.get(&key) {
+                return existing.clone();
+            }
+            evicted = lru.push(key, OpenSegment::Sealed(segment.clone()));
+        }
+        drop(evicted);
+        segment
+    }
+
     /// Caches `segment` in place of whatever was cached under `key`.
     pub fn replace(&self, key: SegmentKey, segment: OpenSegment) {
         let evicted = self.lru.lock().push(key, segment);

@@ -160,14 +160,8 @@ impl Stream {
             ReadStrategy::Mmap => file.map().map_err(|e| context(e, "map"))?,
             ReadStrategy::StandardIo => None,
         };
-        let segment = OpenSegment::Sealed(Arc::new(SealedSegment { file, map, index }));
-        match self.shared.open_segments.insert(key, segment) {
-            OpenSegment::Sealed(segment) => Ok(segment),
-            OpenSegment::Active(_) => Err(Error::Corruption(format!(
-                "{}: segment is still active",
-                self.describe(&path)
-            ))),
-        }
+        let segment = Arc::new(SealedSegment { file, map, index });
+        Ok(self.shared.open_segments.insert_sealed(key, segment))
     }
 
     /// Checks the frame in `bytes` (read at `span`) and copies out entry `id`.
