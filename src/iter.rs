@@ -18,10 +18,9 @@ impl WalIterator {
     }
 }
 
-impl Iterator for WalIterator {
-    type Item = Result<Vec<u8>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl WalIterator {
+    /// The next entry with its id.
+    pub(crate) fn next_with_id(&mut self) -> Option<Result<(u64, Vec<u8>)>> {
         let outcome = self.cursor.as_mut()?.next_entry();
         match outcome {
             Ok(Some(entry)) => Some(Ok(entry)),
@@ -31,5 +30,13 @@ impl Iterator for WalIterator {
                 Some(Err(e))
             }
         }
+    }
+}
+
+impl Iterator for WalIterator {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with_id().map(|entry| entry.map(|(_, bytes)| bytes))
     }
 }

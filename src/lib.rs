@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+pub mod ffi;
 mod format;
 mod iter;
 mod options;

@@ -284,12 +284,12 @@ impl FrameCursor {
         }
     }
 
-    /// The next entry, `Ok(None)` at the current end of the stream.
-    pub fn next_entry(&mut self) -> Result<Option<Vec<u8>>> {
+    /// The next entry and its id, `Ok(None)` at the current end of the stream.
+    pub fn next_entry(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
                 self.next_id += 1;
-                return Ok(Some(entry));
+                return Ok(Some((self.next_id - 1, entry)));
             }
             let readable = self.segment.as_ref().is_some_and(|s| s.pos < s.limit);
             if !readable && !self.position()? {

@@ -1,0 +1,49 @@
+//! `ironwal_buf`: bytes allocated by the library and handed to C.
+
+use std::ptr;
+
+/// Bytes owned by the library: read `data[0..len)`, release with `ironwal_buf_free`
+/// (never with `free`). `cap` is bookkeeping for the library.
+#[repr(C)]
+pub struct ironwal_buf {
+    pub data: *mut u8,
+    pub len: usize,
+    pub cap: usize,
+}
+
+impl ironwal_buf {
+    /// Hands a vector's allocation to C.
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> ironwal_buf {
+        let mut bytes = std::mem::ManuallyDrop::new(bytes);
+        ironwal_buf {
+            data: bytes.as_mut_ptr(),
+            len: bytes.len(),
+            cap: bytes.capacity(),
+        }
+    }
+}
+
+/// Releases the bytes of a buffer filled by the library and zeroes the struct, so a
+/// second call is a no-op. Accepts NULL and a zeroed buffer.
+///
+/// # Safety
+/// `buf` is NULL or points to an `ironwal_buf` that is zeroed or was filled by this
+/// library and not modified since.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ironwal_buf_free(buf: *mut ironwal_buf) {
+    ffi_boundary!((), {
+        // SAFETY: NULL or a valid buffer per the caller.
+        let Some(buf) = (unsafe { buf.as_mut() }) else {
+            return;
+        };
+        if !buf.data.is_null() {
+            // SAFETY: data/len/cap came from `from_vec` and were not modified.
+            drop(unsafe { Vec::from_raw_parts(buf.data, buf.len, buf.cap) });
+        }
+        *buf = ironwal_buf {
+            data: ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        };
+    })
+}
