@@ -20,15 +20,13 @@ fn checked_in_header_is_current() {
 
 #[test]
 fn header_version_macros_match_cargo() {
-    let header =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/ironwal.h"))
-            .unwrap();
+    // The checked-in header equals this one (test above).
     for (macro_name, value) in [
         ("IRONWAL_VERSION_MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
         ("IRONWAL_VERSION_MINOR", env!("CARGO_PKG_VERSION_MINOR")),
         ("IRONWAL_VERSION_PATCH", env!("CARGO_PKG_VERSION_PATCH")),
     ] {
         let line = format!("#define {macro_name} {value}\n");
-        assert!(header.contains(&line), "header lacks `{}`", line.trim());
+        assert!(GENERATED.contains(&line), "header lacks `{}`", line.trim());
     }
 }
