@@ -81,6 +81,20 @@ impl SegmentHeader {
     }
 }
 
+/// Whether `head` (a segment file's first bytes, up to `MAX_HEADER_LEN`, and
+/// `file_len` in all) is a header whose writing never finished: shorter than a header,
+/// shorter than the header length it declares, or nothing but zeros. Such a file holds
+/// no frame.
+pub(crate) fn is_unfinished(head: &[u8], file_len: u64) -> bool {
+    if file_len < FIXED_LEN as u64 {
+        return true;
+    }
+    let declared_len = le_u32(head, 12) as u64;
+    let cut_short = head[0..8] == SEGMENT_MAGIC && declared_len > file_len;
+    let all_zero = file_len <= MAX_HEADER_LEN as u64 && head.iter().all(|&b| b == 0);
+    cut_short || all_zero
+}
+
 fn header_crc(bytes: &[u8], name_len: usize) -> u32 {
     let mut crc = crc32fast::Hasher::new();
     crc.update(&bytes[0..28]);
@@ -118,5 +132,18 @@ mod tests {
                 "cut at {cut} accepted"
             );
         }
+    }
+
+    #[test]
+    fn unfinished_headers_are_recognised() {
+        let bytes = SegmentHeader { start_id: 5, stream: "stream-name".into() }.encode();
+        for cut in 0..bytes.len() {
+            assert!(is_unfinished(&bytes[..cut], cut as u64), "cut {cut}");
+        }
+        assert!(!is_unfinished(&bytes, bytes.len() as u64));
+        assert!(is_unfinished(&[0u8; 64], 64));
+        let mut garbage = bytes.clone();
+        garbage[0] ^= 1;
+        assert!(!is_unfinished(&garbage, garbage.len() as u64), "damage is not an unfinished creation");
     }
 }

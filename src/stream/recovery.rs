@@ -6,7 +6,7 @@
 use super::writer::{ActiveSegment, Writer};
 use super::{index_path, parse_numbered, segment_path, Shared, Stream, View};
 use crate::error::io_context;
-use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
+use crate::format::segment_header::{is_unfinished, SegmentHeader, MAX_HEADER_LEN};
 use crate::format::stream_name;
 use crate::storage::open_segments::OpenSegment;
 use crate::storage::scan::scan_segment;
@@ -35,32 +35,39 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         }
     }
     segments.sort_unstable();
-    let Some(&active_start) = segments.last() else {
-        for start in indexes {
-            remove(shared, index_path(&dir, start))?;
+    // The active segment, its handle and header. A last segment whose header was never
+    // completely written holds no frame: its creation was interrupted, it goes.
+    let (active_start, file, file_len, header, data_start) = loop {
+        let Some(&start) = segments.last() else {
+            for start in indexes {
+                remove(shared, index_path(&dir, start))?;
+            }
+            // Fails harmlessly if someone else's files are in it; the directory is skipped.
+            let _ = vfs.remove_dir(&dir);
+            return Ok(None);
+        };
+        let path = segment_path(&dir, start);
+        let context = |e, action: &str| io_context(e, action, &path);
+        let file = vfs.open(&path, OpenMode::ReadWrite).map_err(|e| context(e, "open"))?;
+        let file_len = file.len().map_err(|e| context(e, "stat"))?;
+        let mut head = vec![0u8; (MAX_HEADER_LEN as u64).min(file_len) as usize];
+        read_exact_at(&*file, &mut head, 0).map_err(|e| context(e, "read header of"))?;
+        if is_unfinished(&head, file_len) && shared.options.on_corruption == CorruptionPolicy::Truncate {
+            remove(shared, path)?;
+            vfs.sync_dir(&dir).map_err(|e| io_context(e, "fsync directory", &dir))?;
+            segments.pop();
+            continue;
         }
-        vfs.remove_dir(&dir)
-            .map_err(|e| io_context(e, "remove empty stream directory", &dir))?;
-        return Ok(None);
+        let (header, data_start) = SegmentHeader::decode(&head, &path.display().to_string())?;
+        break (start, file, file_len, header, data_start);
     };
     // An index of the active segment is stale by definition; one without its segment
     // is left over from a truncate.
-    for start in indexes
-        .into_iter()
-        .filter(|s| *s == active_start || segments.binary_search(s).is_err())
-    {
+    for start in indexes.into_iter().filter(|s| *s == active_start || segments.binary_search(s).is_err()) {
         remove(shared, index_path(&dir, start))?;
     }
-
     let path = segment_path(&dir, active_start);
     let context = |e, action: &str| io_context(e, action, &path);
-    let file = vfs
-        .open(&path, OpenMode::ReadWrite)
-        .map_err(|e| context(e, "open"))?;
-    let file_len = file.len().map_err(|e| context(e, "stat"))?;
-    let mut head = vec![0u8; (MAX_HEADER_LEN as u64).min(file_len) as usize];
-    read_exact_at(&*file, &mut head, 0).map_err(|e| context(e, "read header of"))?;
-    let (header, data_start) = SegmentHeader::decode(&head, &path.display().to_string())?;
     if header.start_id != active_start || stream_name::encode(&header.stream) != dir_name {
         return Err(Error::Corruption(format!(
             "{}: header says stream {:?} segment {}, which does not match its path",
