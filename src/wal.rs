@@ -201,13 +201,59 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     fn open(dir: &std::path::Path, mode: SyncMode) -> (Wal, Arc<SyncProbe>) {
-        let probe = Arc::new(SyncProbe::default());
         let mut options = WalOptions::new(dir);
         options.sync_mode = mode;
+        open_with(options)
+    }
+
+    fn open_with(options: WalOptions) -> (Wal, Arc<SyncProbe>) {
+        let probe = Arc::new(SyncProbe::default());
         (
             Wal::with_vfs(options, Arc::new(CountingVfs(probe.clone()))).unwrap(),
             probe,
         )
+    }
+
+    /// A stream "s" with `segments` segments of 100 entries of 1 KiB each.
+    fn segmented(dir: &std::path::Path, segments: u64) -> WalOptions {
+        let mut options = WalOptions::new(dir);
+        options.sync_mode = SyncMode::Async;
+        options.max_entries_per_segment = 100;
+        let wal = Wal::new(options.clone()).unwrap();
+        for i in 0..segments * 100 {
+            wal.append("s", &[i as u8; 1024]).unwrap();
+        }
+        options
+    }
+
+    #[test]
+    fn open_reads_only_active_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = segmented(dir.path(), 20);
+        let (wal, probe) = open_with(options);
+        let read_at_open = probe.bytes_read.load(Ordering::SeqCst);
+        let one_segment = 100 * (1024 + 40) + 48 + 1024; // the active one, header read twice
+        assert!(
+            read_at_open <= one_segment,
+            "open read {read_at_open} bytes; the active segment is under {one_segment}"
+        );
+        assert_eq!(wal.bounds("s").unwrap(), Some(0..2000));
+        assert_eq!(wal.get("s", 5).unwrap().unwrap(), vec![5u8; 1024]);
+    }
+
+    #[test]
+    fn sealed_segment_indexes_are_evicted_with_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = segmented(dir.path(), 10);
+        options.max_open_segments = 2;
+        let (wal, _) = open_with(options);
+        for id in (0..1000).step_by(50) {
+            assert_eq!(wal.get("s", id).unwrap().unwrap(), vec![id as u8; 1024]);
+            assert!(wal.engine.shared.open_segments.len() <= 2);
+        }
+        let all: Vec<Vec<u8>> = wal.iter("s", 0).unwrap().map(|e| e.unwrap()).collect();
+        assert_eq!(all.len(), 1000);
+        assert!(wal.engine.shared.open_segments.len() <= 2);
     }
 
     #[test]

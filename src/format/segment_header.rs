@@ -136,7 +136,11 @@ mod tests {
 
     #[test]
     fn unfinished_headers_are_recognised() {
-        let bytes = SegmentHeader { start_id: 5, stream: "stream-name".into() }.encode();
+        let bytes = SegmentHeader {
+            start_id: 5,
+            stream: "stream-name".into(),
+        }
+        .encode();
         for cut in 0..bytes.len() {
             assert!(is_unfinished(&bytes[..cut], cut as u64), "cut {cut}");
         }
@@ -144,6 +148,9 @@ mod tests {
         assert!(is_unfinished(&[0u8; 64], 64));
         let mut garbage = bytes.clone();
         garbage[0] ^= 1;
-        assert!(!is_unfinished(&garbage, garbage.len() as u64), "damage is not an unfinished creation");
+        assert!(
+            !is_unfinished(&garbage, garbage.len() as u64),
+            "damage is not an unfinished creation"
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! Test-only `Vfs` over the real file system that counts fdatasyncs and can make them
-//! fail, to test poisoning and group commit through the engine's real seam.
+//! Test-only `Vfs` over the real file system that counts fdatasyncs and bytes read and
+//! can make fdatasyncs fail, to test poisoning, group commit and what open reads
+//! through the engine's real seam.
 
 use super::vfs::{DirEntry, OpenMode, RealFs, Vfs, VfsFile};
 use std::io;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 pub(crate) struct SyncProbe {
     pub data_syncs: AtomicU64,
     pub fail_data_sync: AtomicBool,
+    pub bytes_read: AtomicU64,
 }
 
 pub(crate) struct CountingVfs(pub Arc<SyncProbe>);
@@ -52,7 +54,9 @@ impl Vfs for CountingVfs {
 
 impl VfsFile for CountingFile {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        self.inner.read_at(buf, offset)
+        let n = self.inner.read_at(buf, offset)?;
+        self.probe.bytes_read.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
     }
     fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize> {
         self.inner.write_at(buf, offset)

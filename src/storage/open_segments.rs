@@ -85,6 +85,11 @@ impl OpenSegments {
         drop(evicted);
     }
 
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lru.lock().len()
+    }
+
     pub fn remove(&self, key: SegmentKey) {
         let removed = self.lru.lock().pop(&key);
         drop(removed);

@@ -48,13 +48,18 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         };
         let path = segment_path(&dir, start);
         let context = |e, action: &str| io_context(e, action, &path);
-        let file = vfs.open(&path, OpenMode::ReadWrite).map_err(|e| context(e, "open"))?;
+        let file = vfs
+            .open(&path, OpenMode::ReadWrite)
+            .map_err(|e| context(e, "open"))?;
         let file_len = file.len().map_err(|e| context(e, "stat"))?;
         let mut head = vec![0u8; (MAX_HEADER_LEN as u64).min(file_len) as usize];
         read_exact_at(&*file, &mut head, 0).map_err(|e| context(e, "read header of"))?;
-        if is_unfinished(&head, file_len) && shared.options.on_corruption == CorruptionPolicy::Truncate {
+        if is_unfinished(&head, file_len)
+            && shared.options.on_corruption == CorruptionPolicy::Truncate
+        {
             remove(shared, path)?;
-            vfs.sync_dir(&dir).map_err(|e| io_context(e, "fsync directory", &dir))?;
+            vfs.sync_dir(&dir)
+                .map_err(|e| io_context(e, "fsync directory", &dir))?;
             segments.pop();
             continue;
         }
@@ -63,7 +68,10 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
     };
     // An index of the active segment is stale by definition; one without its segment
     // is left over from a truncate.
-    for start in indexes.into_iter().filter(|s| *s == active_start || segments.binary_search(s).is_err()) {
+    for start in indexes
+        .into_iter()
+        .filter(|s| *s == active_start || segments.binary_search(s).is_err())
+    {
         remove(shared, index_path(&dir, start))?;
     }
     let path = segment_path(&dir, active_start);
