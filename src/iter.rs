@@ -1,4 +1,4 @@
-//! `WalIterator`: the public face of a stream cursor.
+//! `WalIterator` and `WalIdIterator`: the public faces of a stream cursor.
 
 use crate::stream::{FrameCursor, Stream};
 use crate::Result;
@@ -10,15 +10,18 @@ pub struct WalIterator {
     cursor: Option<FrameCursor>,
 }
 
+/// Like [`WalIterator`], yielding `(id, entry)` pairs.
+pub struct WalIdIterator {
+    entries: WalIterator,
+}
+
 impl WalIterator {
     pub(crate) fn new(stream: Option<Arc<Stream>>, start_id: u64) -> Self {
         WalIterator {
             cursor: stream.map(|stream| FrameCursor::new(stream, start_id)),
         }
     }
-}
 
-impl WalIterator {
     /// The next entry with its id.
     pub(crate) fn next_with_id(&mut self) -> Option<Result<(u64, Vec<u8>)>> {
         let outcome = self.cursor.as_mut()?.next_entry();
@@ -31,12 +34,44 @@ impl WalIterator {
             }
         }
     }
+
+    pub(crate) fn with_ids(self) -> WalIdIterator {
+        WalIdIterator { entries: self }
+    }
 }
 
 impl Iterator for WalIterator {
     type Item = Result<Vec<u8>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_with_id().map(|entry| entry.map(|(_, bytes)| bytes))
+        self.next_with_id()
+            .map(|entry| entry.map(|(_, bytes)| bytes))
+    }
+}
+
+impl Iterator for WalIdIterator {
+    type Item = Result<(u64, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.entries.next_with_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Wal, WalOptions};
+
+    #[test]
+    fn iter_with_ids_pairs_each_entry_with_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = Wal::new(WalOptions::new(dir.path())).unwrap();
+        wal.append_batch("s", &[b"a", b"b", b"c"]).unwrap();
+        let got: Vec<(u64, Vec<u8>)> = wal
+            .iter_with_ids("s", 1)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(got, vec![(1, b"b".to_vec()), (2, b"c".to_vec())]);
+        assert_eq!(wal.iter_with_ids("missing", 0).unwrap().count(), 0);
     }
 }

@@ -29,7 +29,7 @@ mod txn;
 mod wal;
 
 pub use error::{Error, Result};
-pub use iter::WalIterator;
+pub use iter::{WalIdIterator, WalIterator};
 pub use options::{CompressionType, CorruptionPolicy, ReadStrategy, SyncMode, WalOptions};
 pub use txn::TxnWriter;
 pub use wal::Wal;

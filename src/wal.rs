@@ -2,7 +2,7 @@
 
 use crate::error::io_context;
 use crate::format::stream_name;
-use crate::iter::WalIterator;
+use crate::iter::{WalIdIterator, WalIterator};
 use crate::storage::vfs::{RealFs, Vfs};
 use crate::stream::{recover_stream, Shared, Stream};
 use crate::txn::TxnWriter;
@@ -143,6 +143,11 @@ impl Wal {
     /// retained entry if `start_id` was truncated). Empty for a missing stream.
     pub fn iter(&self, stream: &str, start_id: u64) -> Result<WalIterator> {
         Ok(WalIterator::new(self.stream(stream)?, start_id))
+    }
+
+    /// Like [`Wal::iter`], yielding `(id, entry)` pairs.
+    pub fn iter_with_ids(&self, stream: &str, start_id: u64) -> Result<WalIdIterator> {
+        Ok(self.iter(stream, start_id)?.with_ids())
     }
 
     /// Deletes the sealed segments whose ids are all below `safe_id`; returns how many
