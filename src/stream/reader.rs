@@ -14,7 +14,7 @@ use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
 use crate::storage::chunk_reader::ChunkReader;
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
 use crate::storage::scan::scan_segment;
-use crate::storage::vfs::{read_exact_at, read_file, OpenMode};
+use crate::storage::vfs::{read_exact_at, read_file, OpenMode, VfsFile};
 use crate::{Error, ReadStrategy, Result};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,47 +27,57 @@ enum Located {
 
 impl Stream {
     pub fn get(&self, id: u64) -> Result<Option<Vec<u8>>> {
+        match self.read_entry(id) {
+            // A concurrent truncate deleted the segment between finding and reading it.
+            Err(_) if self.truncated(id) => Ok(None),
+            outcome => outcome,
+        }
+    }
+
+    /// Whether `id` lies below the first retained id.
+    fn truncated(&self, id: u64) -> bool {
+        self.bounds().is_some_and(|b| id < b.start)
+    }
+
+    fn read_entry(&self, id: u64) -> Result<Option<Vec<u8>>> {
         let Some(located) = self.locate(id)? else {
             return Ok(None);
         };
-        match located {
+        let entry = match located {
             Located::Active { start_id, span } => {
-                let file = self.segment_file(start_id)?;
-                let mut bytes = vec![0u8; span.len as usize];
-                read_exact_at(&*file, &mut bytes, span.offset).map_err(|e| {
-                    io_context(
-                        e,
-                        &format!("stream {:?}: read", self.name),
-                        &self.segment_path(start_id),
-                    )
-                })?;
-                self.entry_from_frame(start_id, &bytes, span, id).map(Some)
+                let bytes = self.read_span(&*self.segment_file(start_id)?, start_id, span)?;
+                self.entry_from_frame(start_id, &bytes, span, id)?
             }
             Located::Sealed { start_id } => {
-                let Some(segment) = self.sealed_segment_for(start_id, id)? else {
-                    return Ok(None);
-                };
+                let segment = self.sealed_segment(start_id)?;
                 let span = self.span_in_sealed(&segment, id)?;
                 match &segment.map {
                     Some(map) => {
                         let bytes =
                             slice_of(map, span).ok_or_else(|| self.beyond_file(start_id, span))?;
-                        self.entry_from_frame(start_id, bytes, span, id).map(Some)
+                        self.entry_from_frame(start_id, bytes, span, id)?
                     }
                     None => {
-                        let mut bytes = vec![0u8; span.len as usize];
-                        read_exact_at(&*segment.file, &mut bytes, span.offset).map_err(|e| {
-                            io_context(
-                                e,
-                                &format!("stream {:?}: read", self.name),
-                                &self.segment_path(start_id),
-                            )
-                        })?;
-                        self.entry_from_frame(start_id, &bytes, span, id).map(Some)
+                        let bytes = self.read_span(&*segment.file, start_id, span)?;
+                        self.entry_from_frame(start_id, &bytes, span, id)?
                     }
                 }
             }
-        }
+        };
+        Ok(Some(entry))
+    }
+
+    /// The bytes of the frame at `span` of segment `start_id`.
+    fn read_span(&self, file: &dyn VfsFile, start_id: u64, span: FrameSpan) -> Result<Vec<u8>> {
+        let mut bytes = vec![0u8; span.len as usize];
+        read_exact_at(file, &mut bytes, span.offset).map_err(|e| {
+            io_context(
+                e,
+                &format!("stream {:?}: read", self.name),
+                &self.segment_path(start_id),
+            )
+        })?;
+        Ok(bytes)
     }
 
     /// Finds the segment (and, for the active one, the frame) holding `id`; `None`
@@ -93,15 +103,6 @@ impl Stream {
         Ok(k.checked_sub(1).map(|k| Located::Sealed {
             start_id: view.sealed[k],
         }))
-    }
-
-    /// The sealed segment holding `id`, or `None` if a concurrent truncate deleted it.
-    fn sealed_segment_for(&self, start_id: u64, id: u64) -> Result<Option<Arc<SealedSegment>>> {
-        match self.sealed_segment(start_id) {
-            Ok(segment) => Ok(Some(segment)),
-            Err(_) if self.bounds().is_some_and(|b| id < b.start) => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 
     fn span_in_sealed(&self, segment: &SealedSegment, id: u64) -> Result<FrameSpan> {
@@ -272,6 +273,9 @@ pub(crate) struct FrameCursor {
     next_id: u64,
     ready: VecDeque<Vec<u8>>,
     segment: Option<SegmentCursor>,
+    /// Set once an entry was returned: from then on entries truncated under the cursor
+    /// are an error, not skipped.
+    started: bool,
 }
 
 impl FrameCursor {
@@ -281,6 +285,7 @@ impl FrameCursor {
             next_id: start_id,
             ready: VecDeque::new(),
             segment: None,
+            started: false,
         }
     }
 
@@ -288,6 +293,7 @@ impl FrameCursor {
     pub fn next_entry(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
+                self.started = true;
                 self.next_id += 1;
                 return Ok(Some((self.next_id - 1, entry)));
             }
@@ -300,13 +306,32 @@ impl FrameCursor {
     }
 
     /// Points the cursor at the frame holding `next_id`; false when there is none yet.
+    /// Before the first entry, a truncated `next_id` moves to the first retained one;
+    /// after it, truncated entries the caller has not seen are an error.
     fn position(&mut self) -> Result<bool> {
+        loop {
+            match self.try_position() {
+                Err(_) if self.stream.truncated(self.next_id) && !self.started => continue,
+                Err(_) if self.stream.truncated(self.next_id) => {
+                    return Err(Error::SegmentNotFound(self.next_id))
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn try_position(&mut self) -> Result<bool> {
         let stream = &self.stream;
         let view = stream.view.read();
         let Some(bounds) = view.bounds() else {
             return Ok(false);
         };
-        self.next_id = self.next_id.max(bounds.start);
+        if self.next_id < bounds.start {
+            if self.started {
+                return Err(Error::SegmentNotFound(self.next_id));
+            }
+            self.next_id = bounds.start;
+        }
         if self.next_id >= bounds.end {
             return Ok(false);
         }
@@ -333,9 +358,7 @@ impl FrameCursor {
         let k = view.sealed.partition_point(|&start| start <= self.next_id) - 1;
         let start_id = view.sealed[k];
         drop(view);
-        let Some(segment) = stream.sealed_segment_for(start_id, self.next_id)? else {
-            return self.position();
-        };
+        let segment = stream.sealed_segment(start_id)?;
         let span = stream.span_in_sealed(&segment, self.next_id)?;
         let mapped_len = segment
             .map

@@ -54,9 +54,13 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         let file_len = file.len().map_err(|e| context(e, "stat"))?;
         let mut head = vec![0u8; (MAX_HEADER_LEN as u64).min(file_len) as usize];
         read_exact_at(&*file, &mut head, 0).map_err(|e| context(e, "read header of"))?;
-        if is_unfinished(&head, file_len)
-            && shared.options.on_corruption == CorruptionPolicy::Truncate
-        {
+        if is_unfinished(&head, file_len) {
+            if shared.options.on_corruption == CorruptionPolicy::Error {
+                return Err(Error::Corruption(format!(
+                    "{}: segment header was never completely written ({file_len} bytes)",
+                    path.display()
+                )));
+            }
             remove(shared, path)?;
             vfs.sync_dir(&dir)
                 .map_err(|e| io_context(e, "fsync directory", &dir))?;

@@ -192,15 +192,27 @@ pub fn assert_stream_with(
             "get({stream:?}, {id})"
         );
     }
-    assert_eq!(wal.get(stream, range.end).unwrap(), None, "get past the end");
+    assert_eq!(
+        wal.get(stream, range.end).unwrap(),
+        None,
+        "get past the end"
+    );
     let ids: Vec<u64> = range.clone().collect();
     let batch = wal.get_batch(stream, &ids).unwrap();
     assert_eq!(batch.len(), ids.len());
     for (id, got) in ids.iter().zip(batch) {
-        assert_eq!(got, Some(content(stream, *id)), "get_batch({stream:?}) id {id}");
+        assert_eq!(
+            got,
+            Some(content(stream, *id)),
+            "get_batch({stream:?}) id {id}"
+        );
     }
     let all = collect(wal, stream, range.start);
-    assert_eq!(all.len() as u64, range.end - range.start, "iter length of {stream:?}");
+    assert_eq!(
+        all.len() as u64,
+        range.end - range.start,
+        "iter length of {stream:?}"
+    );
     for (i, got) in all.iter().enumerate() {
         let id = range.start + i as u64;
         assert_eq!(got, &content(stream, id), "iter({stream:?}) id {id}");
@@ -210,6 +222,9 @@ pub fn assert_stream_with(
 // ---------------------------------------------------------------------------------
 // Files
 // ---------------------------------------------------------------------------------
+
+/// The lock file in root_path (the layout the engine's owner specified).
+pub const LOCK_FILE: &str = ".lock";
 
 pub fn seg_file(start: u64) -> String {
     format!("{start:020}.wal")
