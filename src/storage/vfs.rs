@@ -104,6 +104,29 @@ pub(crate) fn read_file(vfs: &dyn Vfs, path: &Path) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Writes `bytes` to `path` atomically and durably: a temp file beside it is written
+/// and fsynced, renamed over `path`, and the directory fsynced. A crash leaves either
+/// the old file or the new one, never a mix. Returns the new file's read-write handle.
+pub(crate) fn replace_file(
+    vfs: &dyn Vfs,
+    path: &Path,
+    bytes: &[u8],
+) -> io::Result<Arc<dyn VfsFile>> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    match vfs.remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let file = vfs.open(&tmp, OpenMode::CreateNew)?;
+    write_all_at(&*file, bytes, 0)?;
+    file.sync_data()?;
+    vfs.rename(&tmp, path)?;
+    vfs.sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    Ok(file)
+}
+
 /// The real file system.
 pub(crate) struct RealFs;
 

@@ -10,10 +10,9 @@ use crate::format::frame::EncodedFrame;
 use crate::format::frame_index::FrameIndex;
 use crate::format::segment_header::SegmentHeader;
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
-use crate::storage::vfs::{write_all_at, OpenMode, VfsFile};
+use crate::storage::vfs::{replace_file, write_all_at, OpenMode, VfsFile};
 use crate::{Error, ReadStrategy, Result};
 use std::ops::Range;
-use std::path::Path;
 use std::sync::Arc;
 
 /// State only the writer touches (under `Stream::writer`).
@@ -180,32 +179,14 @@ impl Stream {
     /// Creates segment `start_id` atomically (temp file, fsync, rename, directory
     /// fsync) and caches its handle. Returns the header length.
     fn create_segment(&self, start_id: u64) -> Result<u64> {
-        let vfs = &self.shared.vfs;
         let path = self.segment_path(start_id);
-        let tmp = path.with_extension("wal.tmp");
-        let context = |e, action: &str, p: &Path| {
-            io_context(e, &format!("stream {:?}: {action}", self.name), p)
-        };
-        match vfs.remove_file(&tmp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(context(e, "remove stale", &tmp))
-            }
-            _ => {}
-        }
         let header = SegmentHeader {
             start_id,
             stream: self.name.clone(),
         }
         .encode();
-        let file = vfs
-            .open(&tmp, OpenMode::CreateNew)
-            .map_err(|e| context(e, "create", &tmp))?;
-        write_all_at(&*file, &header, 0).map_err(|e| context(e, "write header of", &tmp))?;
-        file.sync_data().map_err(|e| context(e, "fsync", &tmp))?;
-        vfs.rename(&tmp, &path)
-            .map_err(|e| context(e, "rename into place", &path))?;
-        vfs.sync_dir(&self.dir)
-            .map_err(|e| context(e, "fsync directory", &self.dir))?;
+        let file = replace_file(&*self.shared.vfs, &path, &header)
+            .map_err(|e| io_context(e, &format!("stream {:?}: create", self.name), &path))?;
         self.shared
             .open_segments
             .insert((self.uid, start_id), OpenSegment::Active(file));
