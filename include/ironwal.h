@@ -57,6 +57,12 @@
 #define IRONWAL_READ_MMAP 1
 
 /**
+ * A loaded checkpoint (a copy: valid after its WAL is closed). One thread at a time.
+ * Release with `ironwal_checkpoint_free`.
+ */
+typedef struct ironwal_checkpoint ironwal_checkpoint;
+
+/**
  * An iterator over one stream. One thread at a time. Stays valid after its WAL is
  * closed. Release with `ironwal_iter_free`.
  */
@@ -66,6 +72,12 @@ typedef struct ironwal_iter ironwal_iter;
  * Options for `ironwal_open` / `ironwal_sharded_open`. One thread at a time.
  */
 typedef struct ironwal_options ironwal_options;
+
+/**
+ * An open sharded WAL. Safe to use from many threads at once. Release with
+ * `ironwal_sharded_close`.
+ */
+typedef struct ironwal_sharded ironwal_sharded;
 
 /**
  * A transaction on one stream. One thread at a time. Stays valid after its WAL is
@@ -79,6 +91,12 @@ typedef struct ironwal_txn ironwal_txn;
 typedef struct ironwal_wal ironwal_wal;
 
 /**
+ * Result of every fallible call: `IRONWAL_OK` (0), a positive non-error outcome, or a
+ * negative error.
+ */
+typedef int32_t ironwal_status;
+
+/**
  * Bytes owned by the library: read `data[0..len)`, release with `ironwal_buf_free`
  * (never with `free`). `cap` is bookkeeping for the library.
  */
@@ -89,10 +107,24 @@ typedef struct {
 } ironwal_buf;
 
 /**
- * Result of every fallible call: `IRONWAL_OK` (0), a positive non-error outcome, or a
- * negative error.
+ * What `ironwal_sharded_prune_before_checkpoint` deleted.
  */
-typedef int32_t ironwal_status;
+typedef struct {
+  /**
+   * Shards that lost at least one segment.
+   */
+  uint16_t shards_pruned;
+  size_t segments_deleted;
+} ironwal_prune_stats;
+
+/**
+ * What `ironwal_sharded_compact_checkpoints` did.
+ */
+typedef struct {
+  size_t checkpoints_before;
+  size_t checkpoints_after;
+  uint64_t bytes_reclaimed;
+} ironwal_compaction_stats;
 
 /**
  * Success.
@@ -196,50 +228,16 @@ extern "C" {
 const char *ironwal_version(void);
 
 /**
- * Releases the bytes of a buffer filled by the library and zeroes the struct, so a
- * second call is a no-op. Accepts NULL and a zeroed buffer.
- *
- * # Safety
- * `buf` is NULL or points to an `ironwal_buf` that is zeroed or was filled by this
- * library and not modified since.
+ * A NUL-terminated message about the last failed call on this thread, or "" if none.
+ * Owned by the library: valid until the next ironwal call on this thread; never free it.
  */
-void ironwal_buf_free(ironwal_buf *buf);
+const char *ironwal_last_error(void);
 
 /**
- * Creates an iterator over `stream` from `start_id` (from the first retained entry if
- * `start_id` was truncated) and writes it to `*out`. A missing stream gives an iterator
- * that is at its end. It also sees entries appended after it was created.
- *
- * # Safety
- * `wal` is NULL or live; `stream` NUL-terminated; `out` NULL or writable.
+ * The static name of any status code ("IRONWAL_OK", "IRONWAL_ERR_IO", ...), or
+ * "IRONWAL_UNKNOWN_STATUS". Never free it.
  */
-ironwal_status ironwal_iter_new(ironwal_wal *wal,
-                                const char *stream,
-                                uint64_t start_id,
-                                ironwal_iter **out_iter);
-
-/**
- * Advances to the next entry: `IRONWAL_OK` with its id, data and length written (the
- * data is borrowed: valid until the next call on this iterator or its free),
- * `IRONWAL_END` at the end (nothing written), or an error (after which it stays at
- * its end).
- *
- * # Safety
- * `iter` is NULL or live and not used by another thread; out-params NULL or writable.
- */
-ironwal_status ironwal_iter_next(ironwal_iter *iter,
-                                 uint64_t *out_id,
-                                 const uint8_t **out_data,
-                                 size_t *out_len);
-
-/**
- * Releases an iterator. Accepts NULL.
- *
- * # Safety
- * `iter` is NULL or came from `ironwal_iter_new`/`ironwal_sharded_iter` and is not used
- * afterwards.
- */
-void ironwal_iter_free(ironwal_iter *iter);
+const char *ironwal_status_str(int32_t code);
 
 /**
  * New options with defaults for the WAL at `root_path` (a UTF-8 path). Returns NULL
@@ -325,54 +323,6 @@ ironwal_status ironwal_options_set_block_cache_size(ironwal_options *options, ui
  * `options` is NULL or a live `ironwal_options`.
  */
 ironwal_status ironwal_options_set_min_compression_size(ironwal_options *options, size_t bytes);
-
-/**
- * A NUL-terminated message about the last failed call on this thread, or "" if none.
- * Owned by the library: valid until the next ironwal call on this thread; never free it.
- */
-const char *ironwal_last_error(void);
-
-/**
- * The static name of any status code ("IRONWAL_OK", "IRONWAL_ERR_IO", ...), or
- * "IRONWAL_UNKNOWN_STATUS". Never free it.
- */
-const char *ironwal_status_str(int32_t code);
-
-/**
- * Starts a transaction on `stream` and writes it to `*out`.
- *
- * # Safety
- * `wal` is NULL or live; `stream` NUL-terminated; `out` NULL or writable.
- */
-ironwal_status ironwal_txn_new(ironwal_wal *wal, const char *stream, ironwal_txn **out_txn);
-
-/**
- * Adds a copy of `len` bytes at `data` (NULL allowed when `len` is 0) to the
- * transaction. Nothing is written until `ironwal_txn_commit`.
- *
- * # Safety
- * `txn` is NULL or live and not used by another thread; `data` valid for `len` bytes.
- */
-ironwal_status ironwal_txn_add(ironwal_txn *txn, const uint8_t *data, size_t len);
-
-/**
- * Appends the added entries as one atomic batch and writes the first id and the count
- * (ids `first .. first + count`; an empty transaction gives the next id and 0). A
- * transaction commits once: later calls (and `ironwal_txn_add`) return
- * `IRONWAL_ERR_ALREADY_USED`, also when the commit failed.
- *
- * # Safety
- * `txn` is NULL or live and not used by another thread; out-params NULL or writable.
- */
-ironwal_status ironwal_txn_commit(ironwal_txn *txn, uint64_t *out_first_id, uint64_t *out_count);
-
-/**
- * Releases a transaction; entries not committed are discarded. Accepts NULL.
- *
- * # Safety
- * `txn` is NULL or came from `ironwal_txn_new` and is not used afterwards.
- */
-void ironwal_txn_free(ironwal_txn *txn);
 
 /**
  * Opens (creating if needed) the WAL described by `options`, recovering every stream.
@@ -505,6 +455,271 @@ ironwal_status ironwal_bounds(ironwal_wal *wal,
                               const char *stream,
                               uint64_t *out_first,
                               uint64_t *out_next);
+
+/**
+ * Creates an iterator over `stream` from `start_id` (from the first retained entry if
+ * `start_id` was truncated) and writes it to `*out`. A missing stream gives an iterator
+ * that is at its end. It also sees entries appended after it was created.
+ *
+ * # Safety
+ * `wal` is NULL or live; `stream` NUL-terminated; `out` NULL or writable.
+ */
+ironwal_status ironwal_iter_new(ironwal_wal *wal,
+                                const char *stream,
+                                uint64_t start_id,
+                                ironwal_iter **out_iter);
+
+/**
+ * Advances to the next entry: `IRONWAL_OK` with its id, data and length written (the
+ * data is borrowed: valid until the next call on this iterator or its free),
+ * `IRONWAL_END` at the end (nothing written), or an error (after which it stays at
+ * its end).
+ *
+ * # Safety
+ * `iter` is NULL or live and not used by another thread; out-params NULL or writable.
+ */
+ironwal_status ironwal_iter_next(ironwal_iter *iter,
+                                 uint64_t *out_id,
+                                 const uint8_t **out_data,
+                                 size_t *out_len);
+
+/**
+ * Releases an iterator. Accepts NULL.
+ *
+ * # Safety
+ * `iter` is NULL or came from `ironwal_iter_new`/`ironwal_sharded_iter` and is not used
+ * afterwards.
+ */
+void ironwal_iter_free(ironwal_iter *iter);
+
+/**
+ * Starts a transaction on `stream` and writes it to `*out`.
+ *
+ * # Safety
+ * `wal` is NULL or live; `stream` NUL-terminated; `out` NULL or writable.
+ */
+ironwal_status ironwal_txn_new(ironwal_wal *wal, const char *stream, ironwal_txn **out_txn);
+
+/**
+ * Adds a copy of `len` bytes at `data` (NULL allowed when `len` is 0) to the
+ * transaction. Nothing is written until `ironwal_txn_commit`.
+ *
+ * # Safety
+ * `txn` is NULL or live and not used by another thread; `data` valid for `len` bytes.
+ */
+ironwal_status ironwal_txn_add(ironwal_txn *txn, const uint8_t *data, size_t len);
+
+/**
+ * Appends the added entries as one atomic batch and writes the first id and the count
+ * (ids `first .. first + count`; an empty transaction gives the next id and 0). A
+ * transaction commits once: later calls (and `ironwal_txn_add`) return
+ * `IRONWAL_ERR_ALREADY_USED`, also when the commit failed.
+ *
+ * # Safety
+ * `txn` is NULL or live and not used by another thread; out-params NULL or writable.
+ */
+ironwal_status ironwal_txn_commit(ironwal_txn *txn, uint64_t *out_first_id, uint64_t *out_count);
+
+/**
+ * Releases a transaction; entries not committed are discarded. Accepts NULL.
+ *
+ * # Safety
+ * `txn` is NULL or came from `ironwal_txn_new` and is not used afterwards.
+ */
+void ironwal_txn_free(ironwal_txn *txn);
+
+/**
+ * Opens (creating if needed) a sharded WAL of `shard_count` (> 0) shards at the
+ * options' root and writes it to `*out`. `IRONWAL_ERR_SHARD_COUNT_MISMATCH` if the WAL
+ * on disk has another shard count; `IRONWAL_ERR_LOCKED` if another WAL has it open.
+ *
+ * # Safety
+ * `options` is NULL or live; `out` NULL or writable.
+ */
+ironwal_status ironwal_sharded_open(const ironwal_options *options,
+                                    uint16_t shard_count,
+                                    ironwal_sharded **out_sharded);
+
+/**
+ * Closes a sharded WAL. Accepts NULL. Iterators and checkpoints made from it stay
+ * valid and must still be freed.
+ *
+ * # Safety
+ * `sharded` is NULL or came from `ironwal_sharded_open`, is not in use by another
+ * thread, and is not used afterwards.
+ */
+void ironwal_sharded_close(ironwal_sharded *sharded);
+
+/**
+ * The number of shards (0 if `sharded` is NULL).
+ *
+ * # Safety
+ * `sharded` is NULL or live.
+ */
+uint16_t ironwal_sharded_shard_count(const ironwal_sharded *sharded);
+
+/**
+ * Appends `value` to the shard of `key` and writes the shard and the id in it.
+ *
+ * # Safety
+ * `key`/`value` valid for their lengths (NULL only when 0); out-params NULL or writable.
+ */
+ironwal_status ironwal_sharded_append(ironwal_sharded *sharded,
+                                      const uint8_t *key,
+                                      size_t key_len,
+                                      const uint8_t *value,
+                                      size_t value_len,
+                                      uint16_t *out_shard,
+                                      uint64_t *out_id);
+
+/**
+ * Appends `count` key/value pairs, each key and value back to back in `keys` /
+ * `values` with lengths in `key_lens` / `value_lens`. Entries of one shard form one
+ * atomic batch (not atomic across shards). Writes each entry's shard and id to
+ * `out_shards[i]` / `out_ids[i]` (arrays of `count`).
+ *
+ * # Safety
+ * Arrays are valid for `count` elements and buffers for the sum of their lengths (NULL
+ * only when that is 0).
+ */
+ironwal_status ironwal_sharded_append_batch_packed(ironwal_sharded *sharded,
+                                                   const uint8_t *keys,
+                                                   const size_t *key_lens,
+                                                   const uint8_t *values,
+                                                   const size_t *value_lens,
+                                                   size_t count,
+                                                   uint16_t *out_shards,
+                                                   uint64_t *out_ids);
+
+/**
+ * Records a consistent, durable checkpoint of all shards named by `id_len` (1..=65535)
+ * bytes at `id`. Reusing an id replaces the older checkpoint of that id.
+ *
+ * # Safety
+ * `id` valid for `id_len` bytes.
+ */
+ironwal_status ironwal_sharded_create_checkpoint(ironwal_sharded *sharded,
+                                                 const uint8_t *id,
+                                                 size_t id_len);
+
+/**
+ * Loads the checkpoint named by `id` into a new handle at `*out` (release it with
+ * `ironwal_checkpoint_free`). `IRONWAL_ERR_CHECKPOINT_NOT_FOUND` if there is none.
+ *
+ * # Safety
+ * `id` valid for `id_len` bytes; `out` NULL or writable.
+ */
+ironwal_status ironwal_sharded_load_checkpoint(ironwal_sharded *sharded,
+                                               const uint8_t *id,
+                                               size_t id_len,
+                                               ironwal_checkpoint **out_checkpoint);
+
+/**
+ * Loads the most recently created checkpoint into a new handle at `*out`.
+ * `IRONWAL_ERR_NO_CHECKPOINTS` if there is none.
+ *
+ * # Safety
+ * `out` NULL or writable.
+ */
+ironwal_status ironwal_sharded_load_latest_checkpoint(ironwal_sharded *sharded,
+                                                      ironwal_checkpoint **out_checkpoint);
+
+/**
+ * An iterator over shard `shard` from id `start` (release with `ironwal_iter_free`).
+ * `IRONWAL_ERR_INVALID_ARGUMENT` if the shard does not exist.
+ *
+ * # Safety
+ * `out` NULL or writable.
+ */
+ironwal_status ironwal_sharded_iter(ironwal_sharded *sharded,
+                                    uint16_t shard,
+                                    uint64_t start,
+                                    ironwal_iter **out_iter);
+
+/**
+ * Deletes, in every shard, the sealed segments entirely below the checkpoint's offset
+ * (never an active segment) and writes what it did to `*out`.
+ *
+ * # Safety
+ * `id` valid for `id_len` bytes; `out` NULL or writable.
+ */
+ironwal_status ironwal_sharded_prune_before_checkpoint(ironwal_sharded *sharded,
+                                                       const uint8_t *id,
+                                                       size_t id_len,
+                                                       ironwal_prune_stats *out_stats);
+
+/**
+ * Keeps only the `keep_latest_n` most recent checkpoints (rewriting the log
+ * atomically) and writes what it did to `*out`.
+ *
+ * # Safety
+ * `out` NULL or writable.
+ */
+ironwal_status ironwal_sharded_compact_checkpoints(ironwal_sharded *sharded,
+                                                   size_t keep_latest_n,
+                                                   ironwal_compaction_stats *out_stats);
+
+/**
+ * The number of checkpoints (0 if `sharded` is NULL).
+ *
+ * # Safety
+ * `sharded` is NULL or live.
+ */
+size_t ironwal_sharded_checkpoint_count(const ironwal_sharded *sharded);
+
+/**
+ * Creation time in nanoseconds since the Unix epoch (0 if `checkpoint` is NULL).
+ *
+ * # Safety
+ * `checkpoint` is NULL or live.
+ */
+uint64_t ironwal_checkpoint_timestamp(const ironwal_checkpoint *checkpoint);
+
+/**
+ * The number of shards the checkpoint covers (0 if `checkpoint` is NULL).
+ *
+ * # Safety
+ * `checkpoint` is NULL or live.
+ */
+uint16_t ironwal_checkpoint_shard_count(const ironwal_checkpoint *checkpoint);
+
+/**
+ * Shard `shard`'s next id at the checkpoint: every entry below it is covered.
+ * UINT64_MAX if `shard` is out of range or `checkpoint` is NULL.
+ *
+ * # Safety
+ * `checkpoint` is NULL or live.
+ */
+uint64_t ironwal_checkpoint_offset(const ironwal_checkpoint *checkpoint, uint16_t shard);
+
+/**
+ * Writes the checkpoint's id (borrowed: valid until `ironwal_checkpoint_free`) to
+ * `*out_data` / `*out_len`. Writes nothing if any argument is NULL.
+ *
+ * # Safety
+ * `checkpoint` is NULL or live; out-params NULL or writable.
+ */
+void ironwal_checkpoint_id(const ironwal_checkpoint *checkpoint,
+                           const uint8_t **out_data,
+                           size_t *out_len);
+
+/**
+ * Releases a checkpoint. Accepts NULL.
+ *
+ * # Safety
+ * `checkpoint` is NULL or came from this library and is not used afterwards.
+ */
+void ironwal_checkpoint_free(ironwal_checkpoint *checkpoint);
+
+/**
+ * Releases the bytes of a buffer filled by the library and zeroes the struct, so a
+ * second call is a no-op. Accepts NULL and a zeroed buffer.
+ *
+ * # Safety
+ * `buf` is NULL or points to an `ironwal_buf` that is zeroed or was filled by this
+ * library and not modified since.
+ */
+void ironwal_buf_free(ironwal_buf *buf);
 
 #ifdef __cplusplus
 }  // extern "C"

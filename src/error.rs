@@ -54,6 +54,31 @@ pub enum Error {
     /// An fsync failed earlier; the stream refuses writes until the `Wal` is reopened.
     #[error("stream refuses writes after a failed fsync (reopen the Wal): {0}")]
     Poisoned(String),
+    /// No checkpoint has this id (sharded WAL).
+    #[error("checkpoint not found: {0}")]
+    CheckpointNotFound(String),
+    /// `checkpoints.log` holds damage that recovery may not skip (sharded WAL).
+    #[error("checkpoint log corrupted at offset {offset}: {reason}")]
+    CheckpointCorrupted {
+        /// Byte offset in `checkpoints.log`.
+        offset: u64,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// The sharded WAL on disk was created with another shard count.
+    #[error("shard count mismatch: opened with {expected}, the WAL on disk has {found}")]
+    ShardCountMismatch {
+        /// The shard count passed to `ShardedWal::new`.
+        expected: u16,
+        /// The shard count recorded on disk.
+        found: u16,
+    },
+    /// A checkpoint id that is empty or longer than 65535 bytes.
+    #[error("invalid checkpoint id: {0}")]
+    InvalidCheckpointId(String),
+    /// The sharded WAL holds no checkpoint yet.
+    #[error("no checkpoints available")]
+    NoCheckpoints,
 }
 
 /// Wraps an I/O error with what was being done to which file, keeping its kind.

@@ -23,6 +23,12 @@ pub mod ffi;
 mod format;
 mod iter;
 mod options;
+#[cfg(feature = "sharded")]
+pub mod sharded;
+// Always built: the C library exports the sharded API whatever the Rust features.
+#[cfg(not(feature = "sharded"))]
+#[allow(dead_code)]
+mod sharded;
 mod storage;
 mod stream;
 mod txn;

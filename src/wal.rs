@@ -82,6 +82,14 @@ impl Wal {
         })
     }
 
+    pub(crate) fn vfs(&self) -> Arc<dyn Vfs> {
+        self.engine.shared.vfs.clone()
+    }
+
+    pub(crate) fn root(&self) -> &std::path::Path {
+        &self.engine.shared.options.root_path
+    }
+
     /// The stream named `name`, if it exists in memory.
     fn stream(&self, name: &str) -> Result<Option<Arc<Stream>>> {
         stream_name::validate(name)?;

@@ -34,13 +34,15 @@ macro_rules! try_status {
 }
 
 // Declaration order is the order of the generated header.
-mod args;
-mod buf;
-mod iter;
-mod options;
 pub mod status;
-mod txn;
+mod options;
 mod wal;
+mod iter;
+mod txn;
+mod sharded;
+mod checkpoint;
+mod buf;
+mod args;
 
 pub use buf::ironwal_buf;
 

@@ -95,6 +95,11 @@ pub(crate) fn status_of(error: &Error) -> ironwal_status {
         Error::InvalidStreamName(_) | Error::InvalidArgument(_) => IRONWAL_ERR_INVALID_ARGUMENT,
         Error::Locked(_) => IRONWAL_ERR_LOCKED,
         Error::Poisoned(_) => IRONWAL_ERR_POISONED,
+        Error::CheckpointNotFound(_) => IRONWAL_ERR_CHECKPOINT_NOT_FOUND,
+        Error::CheckpointCorrupted { .. } => IRONWAL_ERR_CORRUPTION,
+        Error::ShardCountMismatch { .. } => IRONWAL_ERR_SHARD_COUNT_MISMATCH,
+        Error::InvalidCheckpointId(_) => IRONWAL_ERR_INVALID_ARGUMENT,
+        Error::NoCheckpoints => IRONWAL_ERR_NO_CHECKPOINTS,
     }
 }
 

@@ -1,8 +1,10 @@
 //! Pure byte layouts of everything IronWal stores, with no I/O (see docs/FORMAT.md).
 
+pub(crate) mod checkpoint_record;
 pub(crate) mod frame;
 pub(crate) mod frame_index;
 pub(crate) mod segment_header;
+pub(crate) mod sharded_meta;
 pub(crate) mod stream_name;
 
 /// Rounds `n` up to the next multiple of 8: frames and headers are 8-byte aligned.

@@ -1,0 +1,271 @@
+//! `checkpoints.log` and `HEAD`: the durable list of checkpoints of a sharded WAL.
+//!
+//! The log is the source of truth, in creation order; `HEAD` names its last record and
+//! is rewritten from the log whenever it disagrees. On open a torn tail of the log is
+//! cut (by shrinking) so records appended later stay readable; damage followed by
+//! valid records is skipped under `CorruptionPolicy::Truncate` and refused under
+//! `Error`. Lookups are served from memory: nothing rescans the file.
+
+use crate::error::io_context;
+use crate::format::checkpoint_record::{
+    encode_log_header, is_log_header, CheckpointRecord, LOG_HEADER_LEN,
+};
+use crate::format::sharded_meta::Head;
+use crate::storage::vfs::{read_file, replace_file, write_all_at, OpenMode, Vfs, VfsFile};
+use crate::{CorruptionPolicy, Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub(crate) const LOG_FILE: &str = "checkpoints.log";
+pub(crate) const HEAD_FILE: &str = "HEAD";
+
+/// A checkpoint and where its record is.
+pub(crate) struct Entry {
+    pub record: CheckpointRecord,
+    pub offset: u64,
+}
+
+pub(crate) struct CheckpointLog {
+    vfs: Arc<dyn Vfs>,
+    root: PathBuf,
+    file: Arc<dyn VfsFile>,
+    /// End of the last valid record: the next one is written here.
+    len: u64,
+    /// Live checkpoints by sequence number (creation order). Creating a checkpoint
+    /// with an id in use replaces the older one.
+    entries: BTreeMap<u64, Entry>,
+    by_id: HashMap<Vec<u8>, u64>,
+    next_sequence: u64,
+    /// Set by a failed write or fsync: no checkpoint is created until reopen.
+    failure: Option<String>,
+}
+
+/// What `compact` did.
+pub(crate) struct Compacted {
+    pub before: usize,
+    pub after: usize,
+    pub bytes_reclaimed: u64,
+}
+
+impl CheckpointLog {
+    pub fn open(
+        vfs: Arc<dyn Vfs>,
+        root: PathBuf,
+        policy: CorruptionPolicy,
+    ) -> Result<CheckpointLog> {
+        let path = root.join(LOG_FILE);
+        let bytes = match read_file(&*vfs, &path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_context(e, "read", &path)),
+        };
+        // A log shorter than its header was never completely created: start afresh.
+        let file = if bytes.len() < LOG_HEADER_LEN as usize && policy == CorruptionPolicy::Truncate
+        {
+            replace_file(&*vfs, &path, &encode_log_header())
+                .map_err(|e| io_context(e, "create", &path))?
+        } else {
+            if !is_log_header(&bytes) {
+                return Err(Error::CheckpointCorrupted {
+                    offset: 0,
+                    reason: format!("{} has no valid header", path.display()),
+                });
+            }
+            vfs.open(&path, OpenMode::ReadWrite)
+                .map_err(|e| io_context(e, "open", &path))?
+        };
+        let mut log = CheckpointLog {
+            vfs,
+            root,
+            file,
+            len: LOG_HEADER_LEN,
+            entries: BTreeMap::new(),
+            by_id: HashMap::new(),
+            next_sequence: 1,
+            failure: None,
+        };
+        log.recover(&bytes, policy)?;
+        log.refresh_head()?;
+        Ok(log)
+    }
+
+    /// Loads the records of `bytes`, cutting a torn tail.
+    fn recover(&mut self, bytes: &[u8], policy: CorruptionPolicy) -> Result<()> {
+        let path = self.root.join(LOG_FILE);
+        let mut pos = LOG_HEADER_LEN as usize;
+        while pos < bytes.len() {
+            match CheckpointRecord::decode(&bytes[pos..]) {
+                Some((record, len)) if record.sequence >= self.next_sequence => {
+                    self.insert(record, pos as u64);
+                    pos += len;
+                }
+                _ => {
+                    let resume = (pos + 8..bytes.len()).step_by(8).find(|&at| {
+                        CheckpointRecord::starts_here(&bytes[at..])
+                            && CheckpointRecord::decode(&bytes[at..])
+                                .is_some_and(|(r, _)| r.sequence >= self.next_sequence)
+                    });
+                    let reason = match resume {
+                        Some(_) => "damaged record followed by valid records",
+                        None => "torn tail",
+                    };
+                    if policy == CorruptionPolicy::Error {
+                        return Err(Error::CheckpointCorrupted {
+                            offset: pos as u64,
+                            reason: format!("{}: {reason}", path.display()),
+                        });
+                    }
+                    match resume {
+                        Some(at) => pos = at,
+                        None => {
+                            // Shrink only: nothing after `pos` is a record.
+                            self.file
+                                .set_len(pos as u64)
+                                .map_err(|e| io_context(e, "cut torn tail of", &path))?;
+                            self.file
+                                .sync_data()
+                                .map_err(|e| io_context(e, "fsync", &path))?;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.len = pos.min(bytes.len()).max(LOG_HEADER_LEN as usize) as u64;
+        Ok(())
+    }
+
+    fn insert(&mut self, record: CheckpointRecord, offset: u64) {
+        if let Some(older) = self.by_id.insert(record.id.clone(), record.sequence) {
+            self.entries.remove(&older);
+        }
+        self.next_sequence = record.sequence + 1;
+        self.entries
+            .insert(record.sequence, Entry { record, offset });
+    }
+
+    /// Makes `HEAD` name the last record (or removes it when there is none).
+    fn refresh_head(&self) -> Result<()> {
+        let path = self.root.join(HEAD_FILE);
+        let wanted = self.latest().map(|e| Head {
+            sequence: e.record.sequence,
+            offset: e.offset,
+        });
+        let current = read_file(&*self.vfs, &path)
+            .ok()
+            .and_then(|bytes| Head::decode(&bytes));
+        if current == wanted {
+            return Ok(());
+        }
+        match wanted {
+            Some(head) => {
+                replace_file(&*self.vfs, &path, &head.encode())
+                    .map_err(|e| io_context(e, "replace", &path))?;
+            }
+            None => match self.vfs.remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_context(e, "remove", &path))
+                }
+                _ => {}
+            },
+        }
+        Ok(())
+    }
+
+    /// Appends a checkpoint record, fsyncs it and points `HEAD` at it.
+    pub fn append(&mut self, id: &[u8], offsets: Vec<u64>, timestamp: u64) -> Result<()> {
+        if let Some(failure) = &self.failure {
+            return Err(Error::Poisoned(failure.clone()));
+        }
+        let path = self.root.join(LOG_FILE);
+        let record = CheckpointRecord {
+            sequence: self.next_sequence,
+            timestamp,
+            id: id.to_vec(),
+            offsets,
+        };
+        let bytes = record.encode();
+        let written =
+            write_all_at(&*self.file, &bytes, self.len).and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            let _ = self.file.set_len(self.len);
+            let message = format!(
+                "{}: write or fsync of a checkpoint failed: {e}",
+                path.display()
+            );
+            self.failure = Some(message.clone());
+            return Err(Error::Io(std::io::Error::new(e.kind(), message)));
+        }
+        let offset = self.len;
+        self.len += bytes.len() as u64;
+        self.insert(record, offset);
+        self.refresh_head()
+    }
+
+    /// Rewrites the log with only the `keep` most recent checkpoints (atomically:
+    /// temp file, fsync, rename, directory fsync). Memory changes only once the new
+    /// log is in place.
+    pub fn compact(&mut self, keep: usize) -> Result<Compacted> {
+        let path = self.root.join(LOG_FILE);
+        let before = self.entries.len();
+        let doomed: Vec<u64> = self
+            .entries
+            .keys()
+            .take(before.saturating_sub(keep))
+            .copied()
+            .collect();
+        let mut bytes = encode_log_header();
+        let mut offsets = Vec::new();
+        for (sequence, entry) in self
+            .entries
+            .range(doomed.last().map_or(0, |last| last + 1)..)
+        {
+            offsets.push((*sequence, bytes.len() as u64));
+            bytes.extend_from_slice(&entry.record.encode());
+        }
+        self.file =
+            replace_file(&*self.vfs, &path, &bytes).map_err(|e| io_context(e, "rewrite", &path))?;
+        for sequence in doomed {
+            let entry = self.entries.remove(&sequence).expect("listed above");
+            self.by_id.remove(&entry.record.id);
+        }
+        for (sequence, offset) in offsets {
+            self.entries.get_mut(&sequence).expect("kept").offset = offset;
+        }
+        let old_len = std::mem::replace(&mut self.len, bytes.len() as u64);
+        self.refresh_head()?;
+        Ok(Compacted {
+            before,
+            after: self.entries.len(),
+            bytes_reclaimed: old_len.saturating_sub(self.len),
+        })
+    }
+
+    pub fn get(&self, id: &[u8]) -> Option<&CheckpointRecord> {
+        self.by_id
+            .get(id)
+            .map(|sequence| &self.entries[sequence].record)
+    }
+
+    pub fn latest(&self) -> Option<&Entry> {
+        self.entries.values().next_back()
+    }
+
+    /// Every checkpoint's id and timestamp, oldest first.
+    pub fn list(&self) -> Vec<(Vec<u8>, u64)> {
+        self.entries
+            .values()
+            .map(|e| (e.record.id.clone(), e.record.timestamp))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The shard counts the records were made with.
+    pub fn recorded_shard_counts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entries.values().map(|e| e.record.offsets.len())
+    }
+}
