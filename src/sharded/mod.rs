@@ -12,12 +12,13 @@ pub use router::shard_for_key;
 use crate::error::io_context;
 use crate::format::checkpoint_record::MAX_CHECKPOINT_ID_LEN;
 use crate::format::sharded_meta::{decode_manifest, encode_manifest};
-use crate::storage::vfs::{read_file, replace_file};
+use crate::storage::vfs::{read_file, replace_file, RealFs, Vfs};
 use crate::{Error, Result, Wal, WalIdIterator, WalIterator, WalOptions};
 use checkpoint_log::CheckpointLog;
 use parking_lot::{Mutex, RwLock};
 use router::shard_stream;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const MANIFEST_FILE: &str = "MANIFEST";
 
@@ -65,11 +66,19 @@ impl ShardedWal {
     /// recorded on creation; opening with another count fails with
     /// `Error::ShardCountMismatch`.
     pub fn new(opts: WalOptions, shard_count: u16) -> Result<ShardedWal> {
+        ShardedWal::with_vfs(opts, shard_count, Arc::new(RealFs))
+    }
+
+    pub(crate) fn with_vfs(
+        opts: WalOptions,
+        shard_count: u16,
+        vfs: Arc<dyn Vfs>,
+    ) -> Result<ShardedWal> {
         if shard_count == 0 {
             return Err(Error::Config("shard_count must be greater than 0".into()));
         }
         let policy = opts.on_corruption;
-        let wal = Wal::new(opts)?;
+        let wal = Wal::with_vfs(opts, vfs)?;
         let (vfs, root) = (wal.vfs(), wal.root().to_path_buf());
         let log = CheckpointLog::open(vfs.clone(), root.clone(), policy)?;
         let manifest_path = root.join(MANIFEST_FILE);
