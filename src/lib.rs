@@ -34,6 +34,11 @@ mod stream;
 mod txn;
 mod wal;
 
+#[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
+mod sim_tests;
+
 pub use error::{Error, Result};
 pub use iter::{WalIdIterator, WalIterator};
 pub use options::{CompressionType, CorruptionPolicy, ReadStrategy, SyncMode, WalOptions};

@@ -7,4 +7,6 @@ pub(crate) mod chunk_reader;
 pub(crate) mod counting_vfs;
 pub(crate) mod open_segments;
 pub(crate) mod scan;
+#[cfg(test)]
+pub(crate) mod sim_fs;
 pub(crate) mod vfs;

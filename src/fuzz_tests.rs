@@ -1,0 +1,1 @@
+//! Property tests of everything that parses bytes from disk.

@@ -1,0 +1,1 @@
+//! Crash-state enumeration and fault injection over the simulated disk.

@@ -1,0 +1,1 @@
+//! Simulated disk: a `Vfs` that keeps durable and not-yet-durable state apart (test only).
