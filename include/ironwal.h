@@ -57,6 +57,16 @@
 #define IRONWAL_READ_MMAP 1
 
 /**
+ * `ironwal_options_set_corruption_policy`: cut a torn tail on open (default).
+ */
+#define IRONWAL_CORRUPTION_TRUNCATE 0
+
+/**
+ * `ironwal_options_set_corruption_policy`: refuse to open on any damage.
+ */
+#define IRONWAL_CORRUPTION_ERROR 1
+
+/**
  * A loaded checkpoint (a copy: valid after its WAL is closed). One thread at a time.
  * Release with `ironwal_checkpoint_free`.
  */
@@ -323,6 +333,24 @@ ironwal_status ironwal_options_set_block_cache_size(ironwal_options *options, ui
  * `options` is NULL or a live `ironwal_options`.
  */
 ironwal_status ironwal_options_set_min_compression_size(ironwal_options *options, size_t bytes);
+
+/**
+ * Sets what opening does with damage: `IRONWAL_CORRUPTION_TRUNCATE` (default: cut a
+ * torn tail) or `IRONWAL_CORRUPTION_ERROR` (refuse to open on any damage).
+ *
+ * # Safety
+ * `options` is NULL or a live `ironwal_options`.
+ */
+ironwal_status ironwal_options_set_corruption_policy(ironwal_options *options, int32_t policy);
+
+/**
+ * Sets the size of the chunks iterators and recovery read at a time (default 128 KiB;
+ * at least 1).
+ *
+ * # Safety
+ * `options` is NULL or a live `ironwal_options`.
+ */
+ironwal_status ironwal_options_set_read_buffer_size(ironwal_options *options, size_t bytes);
 
 /**
  * Opens (creating if needed) the WAL described by `options`, recovering every stream.

@@ -12,8 +12,16 @@ pub struct ironwal_buf {
 }
 
 impl ironwal_buf {
-    /// Hands a vector's allocation to C.
+    /// Hands a vector's allocation to C. An empty vector owns no allocation: C gets a
+    /// valid pointer to a static byte (never Rust's dangling pointer) and `cap` 0.
     pub(crate) fn from_vec(bytes: Vec<u8>) -> ironwal_buf {
+        if bytes.capacity() == 0 {
+            return ironwal_buf {
+                data: empty_data().cast_mut(),
+                len: 0,
+                cap: 0,
+            };
+        }
         let mut bytes = std::mem::ManuallyDrop::new(bytes);
         ironwal_buf {
             data: bytes.as_mut_ptr(),
@@ -21,6 +29,13 @@ impl ironwal_buf {
             cap: bytes.capacity(),
         }
     }
+}
+
+/// What C receives as the data pointer of an empty entry: valid to pass to `memcpy`
+/// with length 0 and harmless to Go's pointer checks (unlike `NonNull::dangling`).
+pub(crate) fn empty_data() -> *const u8 {
+    static EMPTY: u8 = 0;
+    &EMPTY
 }
 
 /// Releases the bytes of a buffer filled by the library and zeroes the struct, so a
@@ -36,7 +51,7 @@ pub unsafe extern "C" fn ironwal_buf_free(buf: *mut ironwal_buf) {
         let Some(buf) = (unsafe { buf.as_mut() }) else {
             return;
         };
-        if !buf.data.is_null() {
+        if !buf.data.is_null() && buf.cap > 0 {
             // SAFETY: data/len/cap came from `from_vec` and were not modified.
             drop(unsafe { Vec::from_raw_parts(buf.data, buf.len, buf.cap) });
         }

@@ -1,6 +1,7 @@
 //! `ironwal_iter`: reading a stream in id order.
 
 use super::args::{arg, handle, handle_mut, out, utf8};
+use super::buf::empty_data;
 use super::status::*;
 use super::wal::ironwal_wal;
 use crate::WalIterator;
@@ -77,7 +78,11 @@ pub unsafe extern "C" fn ironwal_iter_next(
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe {
             out_id.write(id);
-            out_data.write(iter.current.as_ptr());
+            out_data.write(if iter.current.is_empty() {
+                empty_data()
+            } else {
+                iter.current.as_ptr()
+            });
             out_len.write(iter.current.len());
         }
         IRONWAL_OK

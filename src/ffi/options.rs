@@ -2,7 +2,7 @@
 
 use super::args::{arg, handle_mut, utf8, ArgResult};
 use super::status::*;
-use crate::{CompressionType, ReadStrategy, SyncMode, WalOptions};
+use crate::{CompressionType, CorruptionPolicy, ReadStrategy, SyncMode, WalOptions};
 use std::ffi::c_char;
 
 /// `ironwal_options_set_sync_mode`: every append, batch and commit is durable on return.
@@ -19,6 +19,10 @@ pub const IRONWAL_COMPRESSION_LZ4: i32 = 1;
 pub const IRONWAL_READ_STANDARD_IO: i32 = 0;
 /// `ironwal_options_set_read_strategy`: sealed segments memory-mapped.
 pub const IRONWAL_READ_MMAP: i32 = 1;
+/// `ironwal_options_set_corruption_policy`: cut a torn tail on open (default).
+pub const IRONWAL_CORRUPTION_TRUNCATE: i32 = 0;
+/// `ironwal_options_set_corruption_policy`: refuse to open on any damage.
+pub const IRONWAL_CORRUPTION_ERROR: i32 = 1;
 
 /// Options for `ironwal_open` / `ironwal_sharded_open`. One thread at a time.
 pub struct ironwal_options {
@@ -256,6 +260,52 @@ pub unsafe extern "C" fn ironwal_options_set_min_compression_size(
         unsafe {
             update(options, |o| {
                 o.min_compression_size = bytes;
+                Ok(())
+            })
+        }
+    })
+}
+
+/// Sets what opening does with damage: `IRONWAL_CORRUPTION_TRUNCATE` (default: cut a
+/// torn tail) or `IRONWAL_CORRUPTION_ERROR` (refuse to open on any damage).
+///
+/// # Safety
+/// `options` is NULL or a live `ironwal_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ironwal_options_set_corruption_policy(
+    options: *mut ironwal_options,
+    policy: i32,
+) -> ironwal_status {
+    ffi_boundary!(IRONWAL_ERR_PANIC, {
+        // SAFETY: per this function's contract.
+        unsafe {
+            update(options, |o| {
+                o.on_corruption = match policy {
+                    IRONWAL_CORRUPTION_TRUNCATE => CorruptionPolicy::Truncate,
+                    IRONWAL_CORRUPTION_ERROR => CorruptionPolicy::Error,
+                    _ => return Err(invalid(format!("unknown corruption policy {policy}"))),
+                };
+                Ok(())
+            })
+        }
+    })
+}
+
+/// Sets the size of the chunks iterators and recovery read at a time (default 128 KiB;
+/// at least 1).
+///
+/// # Safety
+/// `options` is NULL or a live `ironwal_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ironwal_options_set_read_buffer_size(
+    options: *mut ironwal_options,
+    bytes: usize,
+) -> ironwal_status {
+    ffi_boundary!(IRONWAL_ERR_PANIC, {
+        // SAFETY: per this function's contract.
+        unsafe {
+            update(options, |o| {
+                o.read_buffer_size = at_least_one(bytes as u64, "read_buffer_size")? as usize;
                 Ok(())
             })
         }

@@ -88,7 +88,9 @@ impl EncodedFrame {
             bytes.extend_from_slice(entry);
         }
         let mut lz4 = false;
-        if compression == CompressionType::Lz4 && raw_len as usize >= min_compression_size {
+        // The threshold is on what the caller wrote: entry bytes, not length prefixes.
+        let entry_bytes = raw_len - 4 * entries.len() as u64;
+        if compression == CompressionType::Lz4 && entry_bytes >= min_compression_size as u64 {
             if let Some(compressed) = compress(&bytes[FRAME_HEADER_LEN..]) {
                 if compressed.len() < raw_len as usize {
                     bytes.truncate(FRAME_HEADER_LEN);

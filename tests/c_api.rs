@@ -1,0 +1,771 @@
+//! The C API from C: builds every C test program in `ctests/` and every example in
+//! `examples-c/` against the C library and runs them,
+//!
+//! - linked dynamically against `libironwal.so` (rpath to the target directory),
+//! - linked statically against `libironwal.a` with the documented static link line
+//!   (README.md's once it has one, else the one at the top of `examples-c/Makefile`),
+//!   whose system libraries must include every one `rustc --print native-static-libs`
+//!   reports for this crate,
+//! - built with `-fsanitize=address,undefined` and run with leak detection,
+//! - run under valgrind (definite leaks and memory errors fail).
+//!
+//! Each C program takes an empty scratch directory (a fresh temp dir here), prints one
+//! line per failed check and `ctest <name>: N checks, M failed`, and exits non-zero on
+//! any failure. A new program is picked up by dropping `ctests/<name>.c` in. A program
+//! that needs a Cargo feature says so in a line `ironwal-ctest: requires-feature NAME`
+//! and is left out (with a note in the output) when the library is built without it.
+//!
+//! The number of C checks each configuration ran is written to stderr (not captured
+//! by the test harness), e.g. `c_api dynamic: 8 C programs, 7378 C checks passed, ...`.
+//!
+//! Tools: gcc's sanitizer runtimes (libasan, libubsan), valgrind and make. A missing
+//! tool fails its test with a message naming `scripts/install-test-deps.sh`, which
+//! installs them on Debian; nothing is skipped silently.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const INSTALL_HINT: &str =
+    "install the test tools with `scripts/install-test-deps.sh` (Debian, as root)";
+/// Every C file in ctests/ and examples-c/ compiles cleanly with these.
+const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+const SANITIZE_FLAGS: &[&str] = &["-fsanitize=address,undefined", "-fno-omit-frame-pointer"];
+const ASAN_OPTIONS: &str = "detect_leaks=1";
+const UBSAN_OPTIONS: &str = "halt_on_error=1:print_stacktrace=1";
+const VALGRIND_ARGS: &[&str] = &[
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite",
+    "--error-exitcode=1",
+];
+/// How long one C program may run before it is killed (a hang is a failure).
+const TIMEOUT: Duration = Duration::from_secs(180);
+const VALGRIND_TIMEOUT: Duration = Duration::from_secs(900);
+
+// ---------------------------------------------------------------------------------
+// Where things are
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory with `libironwal.so` and `libironwal.a`: the test binary runs from
+/// `<target>/debug/deps`, the libraries are in `<target>/debug`.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary is in <target>/<profile>/deps")
+        .to_path_buf();
+    for lib in ["libironwal.so", "libironwal.a"] {
+        assert!(
+            dir.join(lib).is_file(),
+            "{} is missing: cargo builds it with the tests (crate-type cdylib + staticlib); \
+             run `cargo build` and try again",
+            dir.join(lib).display()
+        );
+    }
+    dir
+}
+
+fn include_dir() -> PathBuf {
+    repo().join("include")
+}
+
+/// Writes a line to the real stderr, bypassing the test harness's capture, so that
+/// the counts show in `cargo test` output.
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+// ---------------------------------------------------------------------------------
+// C programs
+
+#[derive(Debug, Clone)]
+struct CProgram {
+    name: String,
+    source: PathBuf,
+}
+
+/// Whether the library under test was built with a Cargo feature (the tests are built
+/// with the same features as the library).
+fn feature_enabled(feature: &str) -> Option<bool> {
+    match feature {
+        "compression" => Some(cfg!(feature = "compression")),
+        "sharded" => Some(cfg!(feature = "sharded")),
+        _ => None,
+    }
+}
+
+/// The `.c` files of a directory, sorted, without the ones whose required feature is
+/// off (those are reported).
+fn c_programs(dir: &Path) -> Vec<CProgram> {
+    let mut programs = Vec::new();
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("c") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut wanted = true;
+        for line in source.lines() {
+            if let Some(at) = line.find("ironwal-ctest: requires-feature ") {
+                let feature = line[at + "ironwal-ctest: requires-feature ".len()..]
+                    .split(|c: char| c.is_whitespace() || c == '*')
+                    .next()
+                    .unwrap_or_default();
+                match feature_enabled(feature) {
+                    Some(true) => {}
+                    Some(false) => {
+                        report(&format!(
+                            "c_api: note: {} left out: the library is built without feature \
+                             `{feature}` (run with --features {feature} or --all-features)",
+                            path.display()
+                        ));
+                        wanted = false;
+                    }
+                    None => panic!("{}: unknown feature `{feature}`", path.display()),
+                }
+            }
+        }
+        if wanted {
+            programs.push(CProgram { name, source: path });
+        }
+    }
+    programs.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(!programs.is_empty(), "no C programs in {}", dir.display());
+    programs
+}
+
+/// The C compiler cc would use for this target, with `-O0 -g`.
+fn compiler() -> Command {
+    cc::Build::new()
+        .target(env!("IRONWAL_TARGET"))
+        .host(env!("IRONWAL_TARGET"))
+        .opt_level(0)
+        .debug(true)
+        .cargo_metadata(false)
+        .get_compiler()
+        .to_command()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Linking {
+    /// `-L<target> -lironwal -Wl,-rpath,<target>`.
+    Dynamic,
+    /// The documented static link line.
+    Static,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Build {
+    linking: Linking,
+    sanitize: bool,
+}
+
+/// Compiles and links one C file into `out`. `Err` holds the compiler's output.
+fn compile(source: &Path, out: &Path, build: Build) -> Result<(), String> {
+    let lib_dir = lib_dir();
+    let mut cmd = compiler();
+    cmd.args(C_FLAGS)
+        .arg("-I")
+        .arg(include_dir())
+        .arg("-I")
+        .arg(source.parent().unwrap());
+    if build.sanitize {
+        cmd.args(SANITIZE_FLAGS);
+    }
+    cmd.arg(source);
+    match build.linking {
+        Linking::Dynamic => {
+            cmd.arg(format!("-L{}", lib_dir.display()))
+                .arg("-lironwal")
+                .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+                .arg("-pthread");
+        }
+        Linking::Static => {
+            cmd.arg(lib_dir.join("libironwal.a"))
+                .args(&documented_static_link_line().libs);
+        }
+    }
+    cmd.arg("-o").arg(out);
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run the C compiler {cmd:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+struct Outcome {
+    success: bool,
+    status: String,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Runs a command with stdout/stderr to files, killing it after `timeout`.
+fn run(mut cmd: Command, log_dir: &Path, tag: &str, timeout: Duration) -> Outcome {
+    let out_path = log_dir.join(format!("{tag}.stdout"));
+    let err_path = log_dir.join(format!("{tag}.stderr"));
+    cmd.stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    Outcome {
+        success: status.is_some_and(|s| s.success()),
+        status: match status {
+            Some(s) => s.to_string(),
+            None => format!("killed after {timeout:?} (hung?)"),
+        },
+        stdout: read(&out_path),
+        stderr: read(&err_path),
+        elapsed,
+    }
+}
+
+/// The last `max` bytes of a text, on a char boundary.
+fn tail(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut at = text.len() - max;
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    &text[at..]
+}
+
+/// `ctest <name>: N checks, M failed` -> (N, M).
+fn parse_summary(stdout: &str, name: &str) -> Option<(u64, u64)> {
+    let prefix = format!("ctest {name}: ");
+    let line = stdout.lines().rev().find(|l| l.starts_with(&prefix))?;
+    let rest = &line[prefix.len()..];
+    let (checks, rest) = rest.split_once(" checks, ")?;
+    let failed = rest.strip_suffix(" failed")?;
+    Some((checks.trim().parse().ok()?, failed.trim().parse().ok()?))
+}
+
+/// Runs `f` over `items` on as many threads as there are cores; results in order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= items.len() {
+                    break;
+                }
+                let result = f(&items[i]);
+                results.lock().unwrap()[i] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every item was processed"))
+        .collect()
+}
+
+/// How the C programs are run.
+#[derive(Clone, Copy, PartialEq)]
+enum Runner {
+    Direct,
+    Sanitizers,
+    Valgrind,
+}
+
+/// Builds every program in ctests/ as `build` says, runs each with a fresh scratch
+/// directory, reports the checks and fails with every problem found.
+fn run_ctests(config: &str, build: Build, runner: Runner) {
+    let programs = c_programs(&repo().join("ctests"));
+    let work = tempfile::Builder::new()
+        .prefix(&format!("ironwal-c_api-{config}-"))
+        .tempdir()
+        .unwrap();
+    let started = Instant::now();
+    let results = parallel_map(&programs, |program| -> Result<(u64, Duration), String> {
+        let exe = work.path().join(format!("{}.bin", program.name));
+        compile(&program.source, &exe, build)?;
+        let scratch = work.path().join(format!("{}.scratch", program.name));
+        std::fs::create_dir(&scratch).unwrap();
+        let (mut cmd, timeout) = match runner {
+            Runner::Valgrind => {
+                let mut cmd = Command::new("valgrind");
+                cmd.args(VALGRIND_ARGS).arg(&exe);
+                (cmd, VALGRIND_TIMEOUT)
+            }
+            _ => (Command::new(&exe), TIMEOUT),
+        };
+        cmd.arg(&scratch);
+        if runner == Runner::Sanitizers {
+            cmd.env("ASAN_OPTIONS", ASAN_OPTIONS)
+                .env("UBSAN_OPTIONS", UBSAN_OPTIONS);
+        }
+        let outcome = run(cmd, work.path(), &program.name, timeout);
+        let summary = parse_summary(&outcome.stdout, &program.name);
+        match summary {
+            Some((checks, 0)) if outcome.success => Ok((checks, outcome.elapsed)),
+            _ => Err(format!(
+                "ctests/{}.c [{config}]: {}, summary {:?}\n--- stdout (tail) ---\n{}\n--- stderr (tail) ---\n{}",
+                program.name,
+                outcome.status,
+                summary,
+                tail(&outcome.stdout, 6000),
+                tail(&outcome.stderr, 12000),
+            )),
+        }
+    });
+
+    let mut total = 0;
+    let mut per_program = Vec::new();
+    let mut failures = Vec::new();
+    for (program, result) in programs.iter().zip(results) {
+        match result {
+            Ok((checks, elapsed)) => {
+                total += checks;
+                per_program.push(format!(
+                    "{} {checks} in {:.1}s",
+                    program.name,
+                    elapsed.as_secs_f64()
+                ));
+            }
+            Err(message) => failures.push(message),
+        }
+    }
+    report(&format!(
+        "c_api {config}: {} C programs, {total} C checks passed, {} programs failed ({}) in {:.1}s",
+        programs.len(),
+        failures.len(),
+        per_program.join(", "),
+        started.elapsed().as_secs_f64()
+    ));
+    assert!(
+        failures.is_empty(),
+        "{} of {} C programs failed [{config}]:\n\n{}",
+        failures.len(),
+        programs.len(),
+        failures.join("\n\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// The documented static link line
+
+#[derive(Debug, Clone)]
+struct LinkLine {
+    /// Where it is documented.
+    source: String,
+    /// The line as written.
+    line: String,
+    /// Its system libraries (`-l...` after the archive), in order.
+    libs: Vec<String>,
+}
+
+/// Static link lines in a text: a command line (backslash continuations joined) that
+/// names `libironwal.a` and system libraries with `-l`.
+fn find_link_lines(text: &str, source: &str) -> Vec<LinkLine> {
+    let mut joined = Vec::new();
+    let mut current = String::new();
+    for raw in text.lines() {
+        let line = raw.trim().trim_start_matches('#').trim();
+        let line = line.strip_prefix("$ ").unwrap_or(line);
+        if let Some(start) = line.strip_suffix('\\') {
+            current.push_str(start);
+            current.push(' ');
+            continue;
+        }
+        current.push_str(line);
+        joined.push(std::mem::take(&mut current));
+    }
+    joined
+        .into_iter()
+        .filter(|line| {
+            line.split_whitespace()
+                .any(|t| t.trim_matches('`').ends_with("libironwal.a") && !t.contains("$("))
+        })
+        .filter_map(|line| {
+            let libs: Vec<String> = line
+                .split_whitespace()
+                .map(|t| t.trim_matches('`').to_string())
+                .filter(|t| t.starts_with("-l") && t != "-lironwal" && t != "-l:libironwal.a")
+                .collect();
+            (!libs.is_empty()).then(|| LinkLine {
+                source: source.to_string(),
+                line: line.trim().to_string(),
+                libs,
+            })
+        })
+        .collect()
+}
+
+/// README.md's static link line if it has one, else examples-c/Makefile's. When both
+/// document one, they must list the same libraries.
+fn documented_static_link_line() -> LinkLine {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap_or_default();
+    let makefile = std::fs::read_to_string(repo().join("examples-c/Makefile"))
+        .expect("examples-c/Makefile documents the static link line");
+    let from_makefile = find_link_lines(&makefile, "examples-c/Makefile");
+    assert!(
+        !from_makefile.is_empty(),
+        "examples-c/Makefile has no static link line (a `cc ... libironwal.a -l...` comment)"
+    );
+    for other in &from_makefile[1..] {
+        assert_eq!(
+            other.libs, from_makefile[0].libs,
+            "examples-c/Makefile documents two different static link lines"
+        );
+    }
+    // The variable the Makefile's `static` target links with.
+    let variable = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("IRONWAL_STATIC_LIBS :="))
+        .expect("examples-c/Makefile defines IRONWAL_STATIC_LIBS");
+    let variable: Vec<String> = variable.split_whitespace().map(String::from).collect();
+    assert_eq!(
+        variable, from_makefile[0].libs,
+        "examples-c/Makefile: IRONWAL_STATIC_LIBS differs from its documented link line"
+    );
+    match find_link_lines(&readme, "README.md").into_iter().next() {
+        Some(documented) => {
+            assert_eq!(
+                documented.libs, from_makefile[0].libs,
+                "README.md's static link line `{}` and examples-c/Makefile's `{}` list \
+                 different system libraries",
+                documented.line, from_makefile[0].line
+            );
+            documented
+        }
+        None => from_makefile[0].clone(),
+    }
+}
+
+/// What `rustc --print native-static-libs` reports for this crate's staticlib, built
+/// with the features of this test build into a target directory of its own (kept, so
+/// later runs are quick: cargo replays the note).
+fn native_static_libs() -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_string());
+    let target_dir = lib_dir().join("c_api-native-static-libs");
+    let features: Vec<&str> = ["compression", "sharded"]
+        .into_iter()
+        .filter(|f| feature_enabled(f) == Some(true))
+        .collect();
+    let mut cmd = Command::new(&cargo);
+    cmd.arg("rustc")
+        .arg("--manifest-path")
+        .arg(repo().join("Cargo.toml"))
+        .args([
+            "--lib",
+            "--crate-type",
+            "staticlib",
+            "--no-default-features",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    cmd.args(["--", "--print", "native-static-libs"])
+        .env_remove("CARGO_TARGET_DIR");
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{cmd:?} failed:\n{stderr}");
+    let line = stderr
+        .lines()
+        .chain(stdout.lines())
+        .find_map(|l| {
+            l.split_once("native-static-libs:")
+                .map(|(_, libs)| libs.to_string())
+        })
+        .unwrap_or_else(|| {
+            panic!("{cmd:?} printed no `native-static-libs:` note:\n{stdout}\n{stderr}")
+        });
+    line.split_whitespace().map(String::from).collect()
+}
+
+// ---------------------------------------------------------------------------------
+// Tool checks: a missing tool fails, naming the install script.
+
+fn require_tool(program: &str, args: &[&str], what: &str) {
+    match Command::new(program).args(args).output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "{what}: `{program} {}` failed ({}): {}\n{INSTALL_HINT}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(e) => panic!("{what}: cannot run `{program}`: {e}\n{INSTALL_HINT}"),
+    }
+}
+
+/// The compiler can build and run a sanitized program.
+fn require_sanitizers() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("probe.c");
+    std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
+    let exe = dir.path().join("probe");
+    let output = compiler()
+        .args(SANITIZE_FLAGS)
+        .arg(&source)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("the C compiler runs");
+    assert!(
+        output.status.success(),
+        "the C compiler cannot build with {SANITIZE_FLAGS:?} (libasan / libubsan missing?):\n{}\n{INSTALL_HINT}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ran = Command::new(&exe)
+        .env("ASAN_OPTIONS", ASAN_OPTIONS)
+        .output()
+        .expect("the probe runs");
+    assert!(
+        ran.status.success(),
+        "a sanitized empty program fails to run ({}):\n{}\n(LeakSanitizer needs ptrace; \
+         under a debugger or a restrictive sandbox it cannot work)\n{INSTALL_HINT}",
+        ran.status,
+        String::from_utf8_lossy(&ran.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// The tests
+
+#[test]
+fn ctests_linked_dynamically() {
+    run_ctests(
+        "dynamic",
+        Build {
+            linking: Linking::Dynamic,
+            sanitize: false,
+        },
+        Runner::Direct,
+    );
+}
+
+#[test]
+fn ctests_linked_statically_with_the_documented_link_line() {
+    let line = documented_static_link_line();
+    report(&format!(
+        "c_api static: linking with the line documented in {}: {}",
+        line.source, line.line
+    ));
+    run_ctests(
+        "static",
+        Build {
+            linking: Linking::Static,
+            sanitize: false,
+        },
+        Runner::Direct,
+    );
+}
+
+#[test]
+fn documented_static_link_line_has_every_native_static_lib() {
+    let documented = documented_static_link_line();
+    let reported = native_static_libs();
+    let have: BTreeSet<&String> = documented.libs.iter().collect();
+    let missing: Vec<&String> = reported.iter().filter(|l| !have.contains(l)).collect();
+    assert!(
+        missing.is_empty(),
+        "the static link line documented in {} lacks {missing:?}.\n  documented: {}\n  \
+         rustc --print native-static-libs: {}\nAdd them (in rustc's order) to the README, \
+         and to examples-c/Makefile (the comment and IRONWAL_STATIC_LIBS).",
+        documented.source,
+        documented.line,
+        reported.join(" ")
+    );
+    let wanted: BTreeSet<&String> = reported.iter().collect();
+    let extra: Vec<&String> = documented
+        .libs
+        .iter()
+        .filter(|l| !wanted.contains(l))
+        .collect();
+    if !extra.is_empty() {
+        report(&format!(
+            "c_api: note: the documented static link line also names {extra:?}, which rustc \
+             does not ask for"
+        ));
+    }
+    if documented.libs != reported {
+        report(&format!(
+            "c_api: note: documented order `{}` differs from rustc's `{}`",
+            documented.libs.join(" "),
+            reported.join(" ")
+        ));
+    }
+}
+
+#[test]
+fn ctests_under_address_and_undefined_sanitizers() {
+    require_sanitizers();
+    run_ctests(
+        "asan+ubsan",
+        Build {
+            linking: Linking::Dynamic,
+            sanitize: true,
+        },
+        Runner::Sanitizers,
+    );
+}
+
+#[test]
+fn ctests_under_valgrind() {
+    require_tool("valgrind", &["--version"], "valgrind is not installed");
+    run_ctests(
+        "valgrind",
+        Build {
+            linking: Linking::Dynamic,
+            sanitize: false,
+        },
+        Runner::Valgrind,
+    );
+}
+
+/// Every example compiles with the strict flags and runs in a fresh directory, twice
+/// (the second run reopens what the first wrote).
+#[test]
+fn c_examples_build_and_run() {
+    let examples = c_programs(&repo().join("examples-c"));
+    let work = tempfile::Builder::new()
+        .prefix("ironwal-c_api-examples-")
+        .tempdir()
+        .unwrap();
+    let build = Build {
+        linking: Linking::Dynamic,
+        sanitize: false,
+    };
+    let results = parallel_map(&examples, |example| -> Result<(), String> {
+        let exe = work.path().join(format!("{}.bin", example.name));
+        compile(&example.source, &exe, build)?;
+        let data = work
+            .path()
+            .join(format!("{}.scratch", example.name))
+            .join("data");
+        let mut outputs = Vec::new();
+        for round in 0..2 {
+            let mut cmd = Command::new(&exe);
+            cmd.arg(&data);
+            let tag = format!("{}-{round}", example.name);
+            let outcome = run(cmd, work.path(), &tag, TIMEOUT);
+            if !outcome.success {
+                return Err(format!(
+                    "examples-c/{}.c run {round}: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    example.name,
+                    outcome.status,
+                    tail(&outcome.stdout, 6000),
+                    tail(&outcome.stderr, 6000)
+                ));
+            }
+            outputs.push(outcome.stdout);
+        }
+        if example.name == "quickstart" {
+            let expected = [
+                ("Written entry at ID: 0", "Written entry at ID: 1"),
+                ("Read: \"Hello, IronWal!\"", "Read: \"Hello, IronWal!\""),
+                ("Batch written to IDs 0 to 3", "Batch written to IDs 3 to 6"),
+            ];
+            for (first, second) in expected {
+                if !outputs[0].contains(first) || !outputs[1].contains(second) {
+                    return Err(format!(
+                        "examples-c/quickstart.c: expected `{first}` then `{second}`, got:\n{}\n---\n{}",
+                        outputs[0], outputs[1]
+                    ));
+                }
+            }
+        }
+        Ok(())
+    });
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    report(&format!(
+        "c_api examples: {} C examples built and run twice, {} failed",
+        examples.len(),
+        failures.len()
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// `make -C examples-c all static run-all run-static` works, with the library already
+/// built by cargo for this test run (no `cargo build --release` from inside a test).
+#[test]
+fn c_examples_makefile() {
+    require_tool("make", &["--version"], "make is not installed");
+    let work = tempfile::Builder::new()
+        .prefix("ironwal-c_api-make-")
+        .tempdir()
+        .unwrap();
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(repo().join("examples-c"))
+        .arg("BUILD_LIB=0")
+        .arg(format!("LIBDIR={}", lib_dir().display()))
+        .arg(format!("OUT={}", work.path().join("build").display()))
+        .args(["all", "static", "run-all", "run-static"])
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS");
+    let outcome = run(cmd, work.path(), "make", TIMEOUT);
+    assert!(
+        outcome.success,
+        "make failed ({}):\n{}\n{}",
+        outcome.status, outcome.stdout, outcome.stderr
+    );
+    assert_eq!(
+        outcome.stdout.matches("Read: \"Hello, IronWal!\"").count(),
+        2,
+        "quickstart (dynamic and static) prints what it read:\n{}",
+        outcome.stdout
+    );
+    let static_exe = work.path().join("build/quickstart-static");
+    let ldd = Command::new("ldd").arg(&static_exe).output();
+    if let Ok(ldd) = ldd {
+        let libs = String::from_utf8_lossy(&ldd.stdout);
+        assert!(
+            !libs.contains("libironwal"),
+            "quickstart-static still loads libironwal dynamically:\n{libs}"
+        );
+    }
+    report("c_api make: make -C examples-c all static run-all run-static passed");
+}
