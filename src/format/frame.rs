@@ -257,29 +257,54 @@ pub(crate) fn raw_payload<'a>(
     }
 }
 
-/// Splits a raw payload into exactly `count` length-prefixed entries: `(start, end)`
-/// of each entry's bytes.
-pub(crate) fn entry_bounds(raw: &[u8], count: u32, offset: u64) -> Result<Vec<(u32, u32)>> {
-    let mut bounds = Vec::with_capacity(count as usize);
-    let mut at = 0usize;
-    for _ in 0..count {
-        let Some(len) = raw.get(at..at + 4) else {
-            break;
-        };
-        let start = at + 4;
-        let end = start + le_u32(len, 0) as usize;
-        if end > raw.len() {
-            break;
+/// The `count` length-prefixed entries of a raw payload, checked up front to add up to
+/// exactly its length.
+pub(crate) fn entries(raw: &[u8], count: u32, offset: u64) -> Result<Entries<'_>> {
+    let (mut at, mut seen) = (0usize, 0u32);
+    while seen < count {
+        match raw
+            .get(at..at + 4)
+            .map(|len| at + 4 + le_u32(len, 0) as usize)
+        {
+            Some(end) if end <= raw.len() => (at, seen) = (end, seen + 1),
+            _ => break,
         }
-        bounds.push((start as u32, end as u32));
-        at = end;
     }
-    if bounds.len() != count as usize || at != raw.len() {
+    if seen != count || at != raw.len() {
         return Err(Error::Corruption(format!(
             "frame at offset {offset}: entry lengths do not add up"
         )));
     }
-    Ok(bounds)
+    Ok(Entries { raw, at: 0 })
+}
+
+/// Iterator over the entries of a validated raw payload.
+#[derive(Clone)]
+pub(crate) struct Entries<'a> {
+    raw: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let len = le_u32(self.raw.get(self.at..self.at + 4)?, 0) as usize;
+        let entry = &self.raw[self.at + 4..self.at + 4 + len];
+        self.at += 4 + len;
+        Some(entry)
+    }
+}
+
+/// `(start, end)` of each entry's bytes in `raw` (length prefixes skipped).
+pub(crate) fn entry_bounds(raw: &[u8], count: u32, offset: u64) -> Result<Vec<(u32, u32)>> {
+    let base = raw.as_ptr() as usize;
+    Ok(entries(raw, count, offset)?
+        .map(|entry| {
+            let start = entry.as_ptr() as usize - base;
+            (start as u32, (start + entry.len()) as u32)
+        })
+        .collect())
 }
 
 #[cfg(feature = "compression")]
@@ -374,6 +399,17 @@ mod tests {
                 "cut {cut}"
             );
         }
+    }
+
+    #[test]
+    fn entries_must_add_up_exactly() {
+        let raw = [2u32.to_le_bytes().as_slice(), b"ab", &0u32.to_le_bytes()].concat();
+        let got: Vec<&[u8]> = entries(&raw, 2, 0).unwrap().collect();
+        assert_eq!(got, vec![&b"ab"[..], &b""[..]]);
+        assert!(entries(&raw, 1, 0).is_err(), "bytes left over");
+        assert!(entries(&raw, 3, 0).is_err(), "an entry missing");
+        assert!(entries(&raw[..5], 1, 0).is_err(), "an entry cut short");
+        assert_eq!(entry_bounds(&raw, 2, 0).unwrap(), vec![(4, 6), (10, 10)]);
     }
 
     #[test]

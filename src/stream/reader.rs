@@ -6,7 +6,7 @@
 use super::{index_path, Stream};
 use crate::error::io_context;
 use crate::format::frame::{
-    check_frame, entry_bounds, parse_header, raw_payload, DecodedFrame, FrameDefect, FrameHeader,
+    check_frame, entries, parse_header, raw_payload, DecodedFrame, FrameDefect, FrameHeader,
     FRAME_HEADER_LEN,
 };
 use crate::format::frame_index::{FrameIndex, FrameSpan};
@@ -193,8 +193,8 @@ impl Stream {
             }
             None => {
                 let raw = raw_payload(bytes, &header, span.offset)?;
-                let (start, end) = entry_bounds(&raw, header.count, span.offset)?[index];
-                Ok(raw[start as usize..end as usize].to_vec())
+                let entry = entries(&raw, header.count, span.offset)?.nth(index);
+                Ok(entry.expect("index < count").to_vec())
             }
         }
     }
@@ -416,12 +416,8 @@ impl FrameCursor {
         }
         let raw = raw_payload(bytes, &header, pos)?;
         let skip = (self.next_id - header.first_id) as usize;
-        for (start, end) in entry_bounds(&raw, header.count, pos)?
-            .into_iter()
-            .skip(skip)
-        {
-            self.ready
-                .push_back(raw[start as usize..end as usize].to_vec());
+        for entry in entries(&raw, header.count, pos)?.skip(skip) {
+            self.ready.push_back(entry.to_vec());
         }
         Ok(())
     }
