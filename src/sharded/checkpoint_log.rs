@@ -56,25 +56,31 @@ impl CheckpointLog {
     ) -> Result<CheckpointLog> {
         let path = root.join(LOG_FILE);
         let bytes = match read_file(&*vfs, &path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_context(e, "read", &path)),
         };
-        // A log shorter than its header was never completely created: start afresh.
-        let file = if bytes.len() < LOG_HEADER_LEN as usize && policy == CorruptionPolicy::Truncate
-        {
-            replace_file(&*vfs, &path, &encode_log_header())
-                .map_err(|e| io_context(e, "create", &path))?
-        } else {
-            if !is_log_header(&bytes) {
+        // A missing log is a new one; a log shorter than its header was never completely
+        // created, which only `Truncate` may repair.
+        let unfinished = bytes
+            .as_ref()
+            .is_some_and(|b| b.len() < LOG_HEADER_LEN as usize);
+        let file = match bytes {
+            None => Self::create(&*vfs, &path)?,
+            Some(_) if unfinished && policy == CorruptionPolicy::Truncate => {
+                Self::create(&*vfs, &path)?
+            }
+            Some(ref bytes) if is_log_header(bytes) => vfs
+                .open(&path, OpenMode::ReadWrite)
+                .map_err(|e| io_context(e, "open", &path))?,
+            Some(_) => {
                 return Err(Error::CheckpointCorrupted {
                     offset: 0,
                     reason: format!("{} has no valid header", path.display()),
-                });
+                })
             }
-            vfs.open(&path, OpenMode::ReadWrite)
-                .map_err(|e| io_context(e, "open", &path))?
         };
+        let bytes = bytes.filter(|_| !unfinished).unwrap_or_default();
         let mut log = CheckpointLog {
             vfs,
             root,
@@ -88,6 +94,10 @@ impl CheckpointLog {
         log.recover(&bytes, policy)?;
         log.refresh_head()?;
         Ok(log)
+    }
+
+    fn create(vfs: &dyn Vfs, path: &std::path::Path) -> Result<Arc<dyn VfsFile>> {
+        replace_file(vfs, path, &encode_log_header()).map_err(|e| io_context(e, "create", path))
     }
 
     /// Loads the records of `bytes`, cutting a torn tail.

@@ -196,6 +196,7 @@ impl ShardedWal {
 
     /// The checkpoint named `user_id`.
     pub fn load_checkpoint(&self, user_id: &[u8]) -> Result<CheckpointData> {
+        validate_checkpoint_id(user_id)?;
         let log = self.log.lock();
         let record = log.get(user_id).ok_or_else(|| {
             Error::CheckpointNotFound(String::from_utf8_lossy(user_id).into_owned())
