@@ -320,6 +320,28 @@ mod tests {
     }
 
     #[test]
+    fn sync_after_reopen_makes_earlier_async_appends_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, _) = open(dir.path(), SyncMode::Async);
+        wal.append("s", b"not yet durable").unwrap();
+        drop(wal);
+        let (wal, probe) = open(dir.path(), SyncMode::Async);
+        let before = probe.data_syncs.load(Ordering::SeqCst);
+        wal.sync("s").unwrap();
+        assert_eq!(
+            probe.data_syncs.load(Ordering::SeqCst),
+            before + 1,
+            "sync must fsync"
+        );
+        wal.sync_all().unwrap();
+        assert_eq!(
+            probe.data_syncs.load(Ordering::SeqCst),
+            before + 1,
+            "nothing new to sync"
+        );
+    }
+
+    #[test]
     fn batch_only_syncs_batches_not_single_appends() {
         let dir = tempfile::tempdir().unwrap();
         let (wal, probe) = open(dir.path(), SyncMode::BatchOnly);

@@ -38,10 +38,13 @@ impl Writer {
         }
     }
 
+    /// A writer for a recovered stream. What the active segment already holds may not
+    /// be durable yet (appended in `Async` mode before a clean close, by this process
+    /// or another), so it counts as one unsynced byte: the first `sync` fsyncs.
     pub fn recovered(active: ActiveSegment) -> Self {
         Writer {
             active: Some(active),
-            written: 0,
+            written: 1,
         }
     }
 }
