@@ -89,8 +89,13 @@ pub(crate) fn is_unfinished(head: &[u8], file_len: u64) -> bool {
     if file_len < FIXED_LEN as u64 {
         return true;
     }
+    // Cut short: the magic and a header length consistent with the name length are
+    // there, the file ends before that length. A length that disagrees with the name
+    // length is damage in a complete header, not an interrupted creation.
     let declared_len = le_u32(head, 12) as u64;
-    let cut_short = head[0..8] == SEGMENT_MAGIC && declared_len > file_len;
+    let name_len = u16::from_le_bytes([head[10], head[11]]) as u64;
+    let consistent = name_len <= 255 && declared_len == align8(FIXED_LEN as u64 + name_len);
+    let cut_short = head[0..8] == SEGMENT_MAGIC && consistent && declared_len > file_len;
     let all_zero = file_len <= MAX_HEADER_LEN as u64 && head.iter().all(|&b| b == 0);
     cut_short || all_zero
 }

@@ -35,6 +35,7 @@ fn exhaustive() -> CrashPlan {
     CrashPlan {
         per_boundary: 4096 * scale(),
         reorder: false,
+        kill_keeps_pending: false,
     }
 }
 
@@ -42,6 +43,7 @@ fn sampled(per_boundary: usize) -> CrashPlan {
     CrashPlan {
         per_boundary: per_boundary * scale(),
         reorder: false,
+        kill_keeps_pending: false,
     }
 }
 
@@ -51,6 +53,7 @@ fn assert_clean(name: &str, reports: &[Report]) {
         total.states += report.states;
         total.refused += report.refused;
         total.boundaries += report.boundaries;
+        total.sampled += report.sampled;
         total.violations.extend(report.violations.iter().cloned());
     }
     total.print(name);
@@ -169,11 +172,10 @@ fn sim_crash_sharded_compaction() {
     assert_clean("sim_crash_sharded_compaction", &[report]);
 }
 
-#[test]
-fn sim_crash_random_plain_workloads() {
+fn random_plain(reopen: bool) -> Vec<Report> {
     let mut reports = Vec::new();
     for i in 0..2 * scale() as u64 {
-        let seed = base_seed() ^ (i + 1).wrapping_mul(0x51_7CC1_B727_220A);
+        let seed = base_seed() ^ (i + 1).wrapping_mul(0x51_7CC1_B727_220A) ^ u64::from(reopen);
         let mut rng = XorShift::new(seed);
         let mode = [SyncMode::Strict, SyncMode::BatchOnly, SyncMode::Async][(i % 3) as usize];
         let mut config = Config::plain(&format!("random plain #{i} {mode:?} seed {seed}"), mode)
@@ -181,18 +183,25 @@ fn sim_crash_random_plain_workloads() {
         if i % 2 == 1 {
             config.options.compression = CompressionType::Lz4;
             config.options.min_compression_size = 64;
+        } else {
+            config.options.block_cache_size = Some(64 * 1024);
         }
-        let steps = workloads::random_plain(&mut rng, 30, true);
-        reports.push(run_and_explore(config, &steps, sampled(24), 60, seed));
+        let steps = workloads::random_plain(&mut rng, 30, reopen);
+        reports.push(run_and_explore(
+            config,
+            &steps,
+            sampled(24),
+            60 * scale(),
+            seed,
+        ));
     }
-    assert_clean("sim_crash_random_plain_workloads", &reports);
+    reports
 }
 
-#[test]
-fn sim_crash_random_sharded_workloads() {
+fn random_sharded(reopen: bool) -> Vec<Report> {
     let mut reports = Vec::new();
     for i in 0..scale() as u64 {
-        let seed = base_seed() ^ (i + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let seed = base_seed() ^ (i + 1).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ u64::from(reopen);
         let mut rng = XorShift::new(seed);
         let mode = [SyncMode::Async, SyncMode::Strict, SyncMode::BatchOnly][(i % 3) as usize];
         let config = Config::sharded(
@@ -201,10 +210,96 @@ fn sim_crash_random_sharded_workloads() {
             3,
         )
         .entries_per_segment(3);
-        let steps = workloads::random_sharded(&mut rng, 25, true);
-        reports.push(run_and_explore(config, &steps, sampled(16), 50, seed));
+        let steps = workloads::random_sharded(&mut rng, 25, reopen);
+        reports.push(run_and_explore(
+            config,
+            &steps,
+            sampled(16),
+            50 * scale(),
+            seed,
+        ));
     }
-    assert_clean("sim_crash_random_sharded_workloads", &reports);
+    reports
+}
+
+/// Random mixes of every step, clean restarts (`Reopen`) included.
+#[test]
+fn sim_crash_random_plain_workloads() {
+    assert_clean("sim_crash_random_plain_workloads", &random_plain(true));
+}
+
+#[test]
+fn sim_crash_random_sharded_workloads() {
+    assert_clean("sim_crash_random_sharded_workloads", &random_sharded(true));
+}
+
+/// A process crash (kill -9) leaves the kernel's unsynced data and directory entries in
+/// place; the restarted engine recovers, writes, `sync_all`s, and then the power fails.
+/// Everything the restarted engine saw and synced must survive: recovery must make
+/// durable what it builds on (directory entries it found, data it did not write).
+#[test]
+#[ignore = "engine bug: after a restart, entries and directory entries found in the kernel are not made durable (see bugs.rs)"]
+fn sim_crash_kill_then_power_loss() {
+    let plan = CrashPlan {
+        per_boundary: 1,
+        reorder: false,
+        kill_keeps_pending: true,
+    };
+    let mut reports = Vec::new();
+    for (name, config, steps) in [
+        (
+            "strict",
+            Config::plain("kill strict", SyncMode::Strict).entries_per_segment(3),
+            workloads::rotation(),
+        ),
+        (
+            "async",
+            Config::plain("kill async", SyncMode::Async).entries_per_segment(3),
+            workloads::async_with_syncs(),
+        ),
+        (
+            "sharded",
+            Config::sharded("kill sharded", SyncMode::BatchOnly, 2).entries_per_segment(2),
+            workloads::sharded_checkpoints(),
+        ),
+    ] {
+        let report = run_and_explore(config, &steps, plan, usize::MAX, base_seed());
+        report.print(name);
+        reports.push(report);
+    }
+    assert_clean("sim_crash_kill_then_power_loss", &reports);
+}
+
+/// Unsynced writes reach the disk in any order (page writeback), not only as a prefix:
+/// a later frame may persist while an earlier one is lost.
+#[test]
+#[ignore = "engine/spec conflict: lost unsynced frames followed by written-back ones read as bit rot (see bugs.rs)"]
+fn sim_crash_out_of_order_writeback() {
+    let plan = CrashPlan {
+        per_boundary: 200 * scale(),
+        reorder: true,
+        kill_keeps_pending: false,
+    };
+    let mut reports = Vec::new();
+    for (config, steps) in [
+        (
+            Config::plain("reorder async", SyncMode::Async).entries_per_segment(4),
+            workloads::async_with_syncs(),
+        ),
+        (
+            Config::plain("reorder batch-only", SyncMode::BatchOnly),
+            workloads::batches_and_commits(),
+        ),
+    ] {
+        reports.push(run_and_explore(
+            config,
+            &steps,
+            plan,
+            usize::MAX,
+            base_seed(),
+        ));
+    }
+    assert_clean("sim_crash_out_of_order_writeback", &reports);
 }
 
 /// Under `CorruptionPolicy::Error` a torn tail may make open refuse (Corruption); any

@@ -5,7 +5,7 @@
 use crate::format::stream_name;
 use crate::sharded::{shard_for_key, ShardedWal};
 use crate::storage::sim_fs::{
-    DiskState, FileFate, FileNode, Fill, Ino, OpKind, PendingWrite, SimFs, XorShift,
+    DiskState, FaultEffect, FileFate, FileNode, Fill, Ino, OpKind, PendingWrite, SimFs, XorShift,
 };
 use crate::storage::vfs::Vfs;
 use crate::{CorruptionPolicy, Error, SyncMode, Wal, WalOptions};
@@ -39,7 +39,7 @@ pub(crate) fn base_seed() -> u64 {
 pub(crate) struct Config {
     pub name: String,
     pub options: WalOptions,
-    /// Plain streams written by the workload (ignored when sharded).
+    /// The streams the workload writes (for a sharded WAL: its shard streams).
     pub streams: Vec<String>,
     pub shards: Option<u16>,
 }
@@ -125,7 +125,7 @@ pub(crate) enum Step {
 
 pub(crate) enum Engine {
     Plain(Wal),
-    Sharded(ShardedWal),
+    Sharded(Box<ShardedWal>),
 }
 
 impl Engine {
@@ -148,7 +148,8 @@ pub(crate) fn open(config: &Config, fs: Arc<SimFs>) -> crate::Result<Engine> {
     let vfs: Arc<dyn Vfs> = fs;
     match config.shards {
         None => Wal::with_vfs(config.options.clone(), vfs).map(Engine::Plain),
-        Some(n) => ShardedWal::with_vfs(config.options.clone(), n, vfs).map(Engine::Sharded),
+        Some(n) => ShardedWal::with_vfs(config.options.clone(), n, vfs)
+            .map(|sharded| Engine::Sharded(Box::new(sharded))),
     }
 }
 
@@ -254,6 +255,9 @@ impl Model {
 struct Extras {
     entries: HashMap<(String, u64), Vec<u8>>,
     checkpoint: Option<(Vec<u8>, Vec<u64>)>,
+    /// Per stream: every entry visible after recovery and the new writes, which a
+    /// `sync_all` then made durable.
+    synced: Vec<(String, Range<u64>, Vec<Vec<u8>>)>,
 }
 
 /// Runs workloads against the engine over a `SimFs` and keeps the model.
@@ -397,9 +401,21 @@ impl Runner {
             )),
             Err(e) => self.problem(format!("{what}: failed without an injected fault: {e}")),
         }
-        for fault in fired.iter().filter(|f| f.kind == OpKind::SyncData) {
+        for fault in &fired {
             let path = &fault.path;
             let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // docs/SHARDED.md: "A failed write or fsync of the log refuses further
+            // checkpoints until reopen."
+            let failed = !matches!(fault.effect, FaultEffect::ShortWrite(_));
+            if file == "checkpoints.log"
+                && failed
+                && matches!(fault.kind, OpKind::Write | OpKind::SyncData)
+            {
+                self.log_poisoned = true;
+            }
+            if fault.kind != OpKind::SyncData {
+                continue;
+            }
             if file == "checkpoints.log" {
                 self.log_poisoned = true;
             } else if file.ends_with(".wal") {
@@ -575,7 +591,7 @@ impl Runner {
                     &format!("sync {name:?}"),
                     start,
                     &outcome,
-                    &[name.clone()],
+                    std::slice::from_ref(name),
                     false,
                 );
                 if outcome.is_ok() {
@@ -596,6 +612,13 @@ impl Runner {
             Step::Truncate { stream, keep } => {
                 let name = &streams[*stream];
                 let safe = self.next_id(name).saturating_sub(*keep);
+                let first_before = self
+                    .engine()
+                    .wal()
+                    .bounds(name)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |b| b.start);
                 let start = self.now();
                 let outcome = self.engine().wal().truncate(name, safe);
                 self.judge(&format!("truncate {name:?}"), start, &outcome, &[], false);
@@ -606,7 +629,7 @@ impl Runner {
                     .ok()
                     .flatten()
                     .map_or(0, |b| b.start);
-                if floor > safe {
+                if floor > safe.max(first_before) {
                     self.problem(format!(
                         "truncate {name:?} at {safe} dropped ids up to {floor}"
                     ));
@@ -760,6 +783,9 @@ pub(crate) struct CrashState {
     /// Everything the kernel held survived (a process crash, not a power loss): every
     /// acknowledged entry must be present, not only the durable ones.
     pub process_crash: bool,
+    /// The kernel's unsynced state survives too (a process crash without a power loss
+    /// yet): the restarted engine must make durable what it relies on.
+    pub keep_pending: bool,
 }
 
 /// How crash states are chosen at one boundary.
@@ -769,6 +795,9 @@ pub(crate) struct CrashPlan {
     pub per_boundary: usize,
     /// Writes may persist out of order (page writeback order), not only as a prefix.
     pub reorder: bool,
+    /// The process-crash state keeps the kernel's unsynced state (see
+    /// [`CrashState::keep_pending`]) instead of making it durable.
+    pub kill_keeps_pending: bool,
 }
 
 type Choice<T> = (String, T);
@@ -811,7 +840,14 @@ fn dir_choices(
                 let kept: Vec<String> = mask
                     .iter()
                     .zip(&state.pending_dirs)
-                    .map(|(keep, op)| format!("{}{:?}", if *keep { "+" } else { "-" }, op.change))
+                    .map(|(keep, op)| {
+                        format!(
+                            "{}#{} {:?}",
+                            if *keep { "+" } else { "-" },
+                            op.op,
+                            op.change
+                        )
+                    })
                     .collect();
                 format!("dir ops: {}", kept.join(" "))
             };
@@ -940,6 +976,15 @@ pub(crate) fn crash_states(
     plan: &CrashPlan,
     rng: &mut XorShift,
 ) -> Vec<CrashState> {
+    crash_states_counted(state, plan, rng).0
+}
+
+/// [`crash_states`], and whether they are all the combinations (not a sample).
+pub(crate) fn crash_states_counted(
+    state: &DiskState,
+    plan: &CrashPlan,
+    rng: &mut XorShift,
+) -> (Vec<CrashState>, bool) {
     let dirs = dir_choices(state, rng, 4);
     let files: Vec<(Ino, Vec<Choice<FileFate>>)> = state
         .pending_files()
@@ -956,7 +1001,8 @@ pub(crate) fn crash_states(
         .try_fold(1usize, |acc, &s| acc.checked_mul(s))
         .unwrap_or(usize::MAX);
     let mut combos: Vec<Vec<usize>> = Vec::new();
-    if product <= plan.per_boundary {
+    let exhaustive = product <= plan.per_boundary;
+    if exhaustive {
         let mut combo = vec![0; sizes.len()];
         loop {
             combos.push(combo.clone());
@@ -1010,8 +1056,24 @@ pub(crate) fn crash_states(
             );
         }
     }
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    // The process crash (kill -9, no power loss) first: the page cache survives.
+    let killed = state.process_crash();
+    let mut seen = HashSet::from([killed.fingerprint()]);
+    let mut out = vec![if plan.kill_keeps_pending {
+        CrashState {
+            desc: "process crash (kill -9): the kernel keeps everything, unsynced".to_owned(),
+            state: state.clone(),
+            process_crash: true,
+            keep_pending: true,
+        }
+    } else {
+        CrashState {
+            desc: "process crash (kill -9): everything in the kernel survives".to_owned(),
+            state: killed,
+            process_crash: true,
+            keep_pending: false,
+        }
+    }];
     for combo in combos {
         let (dir_desc, mask) = &dirs[combo[0]];
         let mut fates = HashMap::new();
@@ -1027,11 +1089,12 @@ pub(crate) fn crash_states(
             out.push(CrashState {
                 desc,
                 state: crashed,
-                process_crash: combo.iter().all(|&c| c == 0),
+                process_crash: false,
+                keep_pending: false,
             });
         }
     }
-    out
+    (out, exhaustive)
 }
 
 /// The outcome of exploring crash states.
@@ -1040,23 +1103,65 @@ pub(crate) struct Report {
     pub states: usize,
     pub refused: usize,
     pub boundaries: usize,
+    /// Boundaries where the states were a sample, not every combination.
+    pub sampled: usize,
     pub violations: Vec<String>,
 }
 
 impl Report {
     pub fn print(&self, name: &str) {
         println!(
-            "{name}: {} crash states explored at {} operation boundaries ({} refused to open \
-             as allowed), {} violations",
+            "{name}: {} crash states explored at {} operation boundaries ({} exhaustively, {} \
+             sampled; {} refused to open as allowed), {} violations",
             self.states,
             self.boundaries,
+            self.boundaries - self.sampled,
+            self.sampled,
             self.refused,
             self.violations.len()
         );
+        for (summary, n) in summarize(&self.violations) {
+            println!("  {n} x {summary}");
+        }
         for v in self.violations.iter().take(3) {
             println!("{v}");
         }
     }
+}
+
+/// Violations grouped by their message with numbers blanked out.
+pub(crate) fn summarize(violations: &[String]) -> Vec<(String, usize)> {
+    let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+    for v in violations {
+        let mut message = v.lines().next().unwrap_or("");
+        if let Some(i) = message.find("fired [") {
+            if let Some(j) = message[i..].find("]: ") {
+                message = &message[i + j + 3..];
+            }
+        }
+        if message.starts_with("VIOLATION [") {
+            if let Some(i) = message.find(" of ") {
+                if let Some(j) = message[i..].find(": ") {
+                    message = &message[i + j + 2..];
+                }
+            }
+        }
+        let mut out = String::new();
+        let mut in_number = false;
+        for c in message.chars() {
+            if c.is_ascii_digit() {
+                if !in_number {
+                    out.push('N');
+                }
+                in_number = true;
+            } else {
+                in_number = false;
+                out.push(c);
+            }
+        }
+        *groups.entry(out).or_default() += 1;
+    }
+    groups.into_iter().collect()
 }
 
 /// Opens the engine on `state` (a crash at boundary `k`) and checks every invariant.
@@ -1067,7 +1172,11 @@ pub(crate) fn check_crash_state(
     k: usize,
     crash: &CrashState,
 ) -> Result<bool, String> {
-    let fs = Arc::new(SimFs::from_state(crash.state.clone()));
+    let fs = Arc::new(if crash.keep_pending {
+        SimFs::resume(crash.state.clone())
+    } else {
+        SimFs::from_state(crash.state.clone())
+    });
     let engine = match open(config, fs.clone()) {
         Ok(engine) => engine,
         Err(e) => return refused(config, e, "open"),
@@ -1090,6 +1199,62 @@ pub(crate) fn check_crash_state(
     };
     check_engine(config, model, k, false, &engine, &extras)
         .map_err(|e| format!("after recovery, new writes and a second crash: {e}"))?;
+    Ok(true)
+}
+
+/// Opens the engine on `crash` with the `nth` recovery operation of `kind` failing with
+/// EIO. Recovery must fail with `Error::Io` (or work around the fault), and both a
+/// retried open and an open after a power loss right after the failed one must recover
+/// cleanly. `Ok(false)` when recovery performs fewer than `nth` such operations.
+pub(crate) fn check_recovery_fault(
+    config: &Config,
+    model: &Model,
+    k: usize,
+    crash: &CrashState,
+    kind: OpKind,
+    nth: u64,
+) -> Result<bool, String> {
+    let fs = Arc::new(SimFs::from_state(crash.state.clone()));
+    fs.inject(kind, nth, FaultEffect::Errno(libc::EIO));
+    let outcome = open(config, fs.clone());
+    if fs.fired().is_empty() {
+        return Ok(false);
+    }
+    let context =
+        |what: &str, message: String| format!("EIO on recovery {kind:?} #{nth}: {what}: {message}");
+    match outcome {
+        Ok(engine) => check_engine(
+            config,
+            model,
+            k,
+            crash.process_crash,
+            &engine,
+            &Extras::default(),
+        )
+        .map_err(|m| context("recovery went on", m))?,
+        Err(Error::Io(_)) => {}
+        Err(e) => return Err(context("recovery failed", format!("{e:?}, not Error::Io"))),
+    }
+    // A power loss right after the failed (or faulted) recovery.
+    let lost = Arc::new(SimFs::from_state(fs.state().durable_only()));
+    match open(config, lost) {
+        Ok(engine) => check_engine(config, model, k, false, &engine, &Extras::default())
+            .map_err(|m| context("after a power loss", m))?,
+        Err(e) => {
+            refused(config, e, "open after a power loss").map_err(|m| context("", m))?;
+        }
+    }
+    // The same process retries.
+    let engine = open(config, fs).map_err(|e| context("retried open", e.to_string()))?;
+    check_engine(
+        config,
+        model,
+        k,
+        crash.process_crash,
+        &engine,
+        &Extras::default(),
+    )
+    .map_err(|m| context("retried open", m))?;
     Ok(true)
 }
 
@@ -1190,6 +1355,20 @@ fn check_engine(
                 "stream {name:?} {b:?}: iter from 0 yields ids {:?}, get disagrees",
                 iterated.iter().map(|(id, _)| *id).collect::<Vec<_>>()
             ));
+        }
+    }
+    for (name, range, values) in &extras.synced {
+        for (id, value) in range.clone().zip(values) {
+            match wal.get(name, id) {
+                Ok(Some(v)) if v == *value => {}
+                other => {
+                    return Err(format!(
+                        "stream {name:?}: id {id}, visible after recovery and made durable by \
+                         sync_all, reads {:?} after a power loss",
+                        other.map(|o| o.map(|v| v.len()))
+                    ))
+                }
+            }
         }
     }
     if let Engine::Sharded(sharded) = engine {
@@ -1322,6 +1501,18 @@ fn write_after_recovery(config: &Config, engine: &Engine) -> Result<Extras, Stri
         }
         extras.entries.insert((name.clone(), id), value);
     }
+    wal.sync_all()
+        .map_err(|e| format!("sync_all after recovery failed: {e}"))?;
+    for name in &config.streams {
+        let Some(b) = wal.bounds(name).ok().flatten() else {
+            continue;
+        };
+        let values = b
+            .clone()
+            .map(|id| wal.get(name, id).ok().flatten().unwrap_or_default())
+            .collect();
+        extras.synced.push((name.clone(), b, values));
+    }
     if let Engine::Sharded(sharded) = engine {
         let id = b"after-recovery".to_vec();
         sharded
@@ -1352,8 +1543,7 @@ pub(crate) fn explore(
 ) -> Report {
     let history = runner.fs.history();
     assert!(!history.is_empty(), "recording was not on");
-    let log = runner.fs.log();
-    let mut rng = XorShift::new(seed);
+    let mut rng = XorShift::new(seed ^ 0xB0B);
     let mut boundaries: Vec<usize> = (0..history.len())
         .filter(|&k| {
             k == 0
@@ -1371,12 +1561,30 @@ pub(crate) fn explore(
             boundaries.push(last);
         }
     }
+    explore_at(runner, steps, plan, &boundaries, seed)
+}
+
+/// Explores crash states at the given operation boundaries.
+pub(crate) fn explore_at(
+    runner: &Runner,
+    steps: &[Step],
+    plan: &CrashPlan,
+    boundaries: &[usize],
+    seed: u64,
+) -> Report {
+    let history = runner.fs.history();
+    assert!(!history.is_empty(), "recording was not on");
+    let log = runner.fs.log();
+    let mut rng = XorShift::new(seed);
     let mut report = Report {
         boundaries: boundaries.len(),
         ..Report::default()
     };
-    for k in boundaries {
-        for crash in crash_states(&history[k], plan, &mut rng) {
+    for &k in boundaries {
+        let k = k.min(history.len() - 1);
+        let (crashes, exhaustive) = crash_states_counted(&history[k], plan, &mut rng);
+        report.sampled += usize::from(!exhaustive);
+        for crash in crashes {
             report.states += 1;
             match check_crash_state(&runner.config, &runner.model, k, &crash) {
                 Ok(true) => {}

@@ -5,7 +5,12 @@
 //!   crash states of a disk and the invariant checks after recovery.
 //! - `workloads`: fixed and seeded random workloads.
 //! - `crash`: crash states after every operation boundary (`sim_crash_*`).
-//! - `faults`: injected I/O errors, ENOSPC and short writes (`sim_fault_*`).
+//! - `faults`: injected I/O errors, ENOSPC and short writes (`sim_fault_*`), also during
+//!   recovery.
+//! - `checker`: the checks catch states no crash can produce (`sim_checker_*`).
+//! - `bugs`: minimal reproductions of engine bugs found here (`sim_bug_*`, ignored until
+//!   fixed; `cargo test --lib --all-features sim_ -- --ignored` runs them and the
+//!   explorations ignored for the same bugs).
 //!
 //! Everything is deterministic. `IRONWAL_SIM_STATES=<n>` scales the sampling up (crash
 //! states per boundary, boundaries, random workloads, faults) for long runs;
@@ -13,6 +18,9 @@
 //! crash states explored (or faults injected) and of violations. Run them with
 //! `cargo test --lib --all-features sim_ -- --nocapture`.
 
+mod bugs;
+mod checker;
 mod crash;
+mod faults;
 mod harness;
 mod workloads;

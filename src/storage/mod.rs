@@ -6,6 +6,7 @@ pub(crate) mod chunk_reader;
 #[cfg(test)]
 pub(crate) mod counting_vfs;
 pub(crate) mod open_segments;
+pub(crate) mod root_lock;
 pub(crate) mod scan;
 #[cfg(test)]
 pub(crate) mod sim_fs;

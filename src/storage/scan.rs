@@ -57,7 +57,7 @@ pub(crate) fn scan_segment(
                 index.push(header.first_id, header.count as u64, header.frame_len());
                 pos += header.frame_len();
             }
-            _ => match reader.next_valid_frame(pos + 8, expected)? {
+            _ => match reader.resume_after_damage(pos, expected)? {
                 Some((next_pos, next)) => {
                     damage.push(Damage {
                         offset: pos,
@@ -94,6 +94,33 @@ impl ChunkReader {
         };
         let whole = self.bytes(pos, header.frame_len() as usize)?;
         Ok(check_frame(whole))
+    }
+
+    /// Where valid frames resume after damage at `pos`, whose first id should have been
+    /// `expected`. If the damaged frame's header is intact (only its payload is bad),
+    /// its own length says where the next frame is: a valid frame continuing its ids
+    /// there resumes the scan, and if it was the last frame nothing does (a torn tail).
+    /// Frames stored inside its payload are never mistaken for real ones. Otherwise the
+    /// scan looks for the next valid frame at every 8-byte aligned position.
+    fn resume_after_damage(
+        &mut self,
+        pos: u64,
+        expected: u64,
+    ) -> io::Result<Option<(u64, FrameHeader)>> {
+        let available = self.limit() - pos;
+        let head = parse_header(self.bytes(pos, FRAME_HEADER_LEN)?, available);
+        if let Some(damaged) = head.ok().filter(|h| h.first_id == expected) {
+            let next_pos = pos + damaged.frame_len();
+            if next_pos == self.limit() {
+                return Ok(None);
+            }
+            if let Ok(next) = self.frame_at(next_pos)? {
+                if next.first_id == damaged.end_id() {
+                    return Ok(Some((next_pos, next)));
+                }
+            }
+        }
+        self.next_valid_frame(pos + 8, expected)
     }
 
     /// The first valid frame at an 8-byte aligned position from `from` whose ids come

@@ -319,15 +319,28 @@ impl DiskState {
         }
     }
 
-    /// The state after a process crash (kill -9): everything the kernel holds, durable.
+    /// The state after a process crash (kill -9): everything the kernel holds (the page
+    /// cache, also pages a failed fsync dropped from the way to the disk), durable.
     pub fn process_crash(&self) -> DiskState {
-        let mask = vec![true; self.pending_dirs.len()];
-        let fates = self
-            .pending_files()
-            .into_iter()
-            .map(|(ino, file)| (ino, FileFate::Keep(file.pending.len())))
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Dir(dir) => Node::Dir(DirNode {
+                    durable: dir.current.clone(),
+                    current: dir.current.clone(),
+                }),
+                Node::File(file) => Node::File(FileNode {
+                    durable: file.current.clone(),
+                    current: file.current.clone(),
+                    pending: Vec::new(),
+                }),
+            })
             .collect();
-        self.crash(&mask, &fates)
+        DiskState {
+            nodes,
+            pending_dirs: Vec::new(),
+        }
     }
 
     /// The state after a power loss that persisted nothing pending.
@@ -351,6 +364,27 @@ impl DiskState {
             }
         }
         out
+    }
+
+    /// The inode `path` names (current entries).
+    pub fn lookup(&self, path: &str) -> Option<Ino> {
+        let mut ino = ROOT;
+        for name in components(Path::new(path)).ok()? {
+            match &self.nodes[ino] {
+                Node::Dir(dir) => ino = *dir.current.get(&name)?,
+                Node::File(_) => return None,
+            }
+        }
+        Some(ino)
+    }
+
+    /// The file `path` names, for tests that damage a state on purpose.
+    pub fn file_mut(&mut self, path: &str) -> Option<&mut FileNode> {
+        let ino = self.lookup(path)?;
+        match &mut self.nodes[ino] {
+            Node::File(file) => Some(file),
+            Node::Dir(_) => None,
+        }
     }
 
     /// A hash of the reachable tree and contents (to skip duplicate crash states).
@@ -683,6 +717,15 @@ impl SimFs {
         }
     }
 
+    /// A disk holding `state` as it is, unsynced changes included: the kernel's view
+    /// after a process was killed (its page cache and unsynced directory entries
+    /// survive; a later power loss may still lose them).
+    pub fn resume(state: DiskState) -> Self {
+        let fs = SimFs::new();
+        fs.inner.lock().disk = state;
+        fs
+    }
+
     /// Starts recording the disk after every operation (see [`SimFs::history`]).
     pub fn record(&self) {
         let mut inner = self.inner.lock();
@@ -958,9 +1001,7 @@ impl SimFile {
     /// The path naming the file now (it may have been renamed since it was opened), or
     /// the path it was opened with when it has no name any more.
     fn current_path(&self, inner: &Inner) -> PathBuf {
-        inner
-            .path_of(self.ino)
-            .unwrap_or_else(|| self.path.clone())
+        inner.path_of(self.ino).unwrap_or_else(|| self.path.clone())
     }
 }
 

@@ -183,25 +183,7 @@ impl Vfs for RealFs {
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn Send + Sync>> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)?;
-        // SAFETY: flock on a valid, open descriptor owned by `file`; the kernel drops
-        // the lock when the descriptor is closed, also when the process dies.
-        let rc = unsafe {
-            libc::flock(
-                std::os::fd::AsRawFd::as_raw_fd(&file),
-                libc::LOCK_EX | libc::LOCK_NB,
-            )
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Box::new(file))
+        super::root_lock::lock(path)
     }
 }
 
