@@ -86,6 +86,15 @@ impl Wal {
         self.engine.shared.vfs.clone()
     }
 
+    /// Fsyncs the root directory and its parent once per `Wal`.
+    pub(crate) fn ensure_root_durable(&self) -> Result<()> {
+        let root = self.root();
+        self.engine
+            .shared
+            .ensure_root_durable()
+            .map_err(|e| io_context(e, "fsync directory", root))
+    }
+
     pub(crate) fn root(&self) -> &std::path::Path {
         &self.engine.shared.options.root_path
     }

@@ -11,7 +11,9 @@ use crate::format::checkpoint_record::{
     encode_log_header, is_log_header, CheckpointRecord, LOG_HEADER_LEN,
 };
 use crate::format::sharded_meta::Head;
-use crate::storage::vfs::{read_file, replace_file, write_all_at, OpenMode, Vfs, VfsFile};
+use crate::storage::vfs::{
+    read_file, replace_file, write_all_at, OpenMode, ReplaceStage, Vfs, VfsFile,
+};
 use crate::{CorruptionPolicy, Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -97,7 +99,8 @@ impl CheckpointLog {
     }
 
     fn create(vfs: &dyn Vfs, path: &std::path::Path) -> Result<Arc<dyn VfsFile>> {
-        replace_file(vfs, path, &encode_log_header()).map_err(|e| io_context(e, "create", path))
+        replace_file(vfs, path, &encode_log_header())
+            .map_err(|e| io_context(e.error, "create", path))
     }
 
     /// Loads the records of `bytes`, cutting a torn tail.
@@ -171,7 +174,7 @@ impl CheckpointLog {
         match wanted {
             Some(head) => {
                 replace_file(&*self.vfs, &path, &head.encode())
-                    .map_err(|e| io_context(e, "replace", &path))?;
+                    .map_err(|e| io_context(e.error, "replace", &path))?;
             }
             None => match self.vfs.remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -234,8 +237,28 @@ impl CheckpointLog {
             offsets.push((*sequence, bytes.len() as u64));
             bytes.extend_from_slice(&entry.record.encode());
         }
-        self.file =
-            replace_file(&*self.vfs, &path, &bytes).map_err(|e| io_context(e, "rewrite", &path))?;
+        self.file = match replace_file(&*self.vfs, &path, &bytes) {
+            Ok(file) => file,
+            Err(failed) => {
+                // If the new log may be in place (not durably), `self.file` is stale:
+                // no checkpoint is created until reopen.
+                let in_place = match failed.stage {
+                    ReplaceStage::BeforeRename => false,
+                    ReplaceStage::Rename => {
+                        read_file(&*self.vfs, &path).map_or(true, |now| now == bytes)
+                    }
+                    ReplaceStage::DirSync => true,
+                };
+                if in_place {
+                    self.failure = Some(format!(
+                        "{}: compaction failed: {}",
+                        path.display(),
+                        failed.error
+                    ));
+                }
+                return Err(io_context(failed.error, "rewrite", &path));
+            }
+        };
         for sequence in doomed {
             let entry = self.entries.remove(&sequence).expect("listed above");
             self.by_id.remove(&entry.record.id);

@@ -111,8 +111,11 @@ impl ShardedWal {
         }
         if recorded.is_none() {
             replace_file(&*vfs, &manifest_path, &encode_manifest(shard_count))
-                .map_err(|e| io_context(e, "create", &manifest_path))?;
+                .map_err(|e| io_context(e.error, "create", &manifest_path))?;
         }
+        // MANIFEST and checkpoints.log may come from a process that died before
+        // fsyncing the root: make their entries durable before relying on them.
+        wal.ensure_root_durable()?;
         Ok(ShardedWal {
             wal,
             shard_count,

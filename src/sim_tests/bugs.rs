@@ -88,7 +88,6 @@ fn sim_bug_checkpoint_after_reopen_covers_entries_not_durable() {
 /// later append goes to a file that no longer has a name: acknowledged (even fsynced)
 /// entries vanish on reopen.
 #[test]
-#[ignore = "engine bug: after a failed root fsync at stream creation, appends go to an unlinked segment"]
 fn sim_bug_failed_root_fsync_at_stream_creation_loses_later_appends() {
     use crate::storage::sim_fs::{FaultEffect, OpKind};
     let fs = Arc::new(SimFs::new());
@@ -100,11 +99,14 @@ fn sim_bug_failed_root_fsync_at_stream_creation_loses_later_appends() {
         wal.append("s", b"fails"),
         Err(crate::Error::Io(_))
     ));
+    // Fixed: a failed directory fsync poisons the stream instead of writing on.
+    assert!(matches!(
+        wal.append("s", b"refused"),
+        Err(crate::Error::Poisoned(_))
+    ));
+    drop(wal);
+    let wal = Wal::with_vfs(options(SyncMode::Strict), vfs(&fs)).unwrap();
     assert_eq!(wal.append("s", b"acknowledged").unwrap(), 0);
-    assert_eq!(
-        wal.get("s", 0).unwrap().as_deref(),
-        Some(&b"acknowledged"[..])
-    );
     drop(wal);
     let wal = Wal::with_vfs(options(SyncMode::Strict), vfs(&fs)).unwrap();
     assert_eq!(
@@ -128,7 +130,6 @@ fn sim_bug_failed_root_fsync_at_stream_creation_loses_later_appends() {
 /// claims. After reopen the new (empty) segment owns those ids: reads of acknowledged
 /// entries fail with `Corruption`.
 #[test]
-#[ignore = "engine bug: a rotation that fails after the rename leaves a segment that hides later appends"]
 fn sim_bug_failed_rotation_after_rename_hides_later_appends() {
     use crate::storage::sim_fs::{FaultEffect, OpKind};
     let fs = Arc::new(SimFs::new());
@@ -140,7 +141,13 @@ fn sim_bug_failed_rotation_after_rename_hides_later_appends() {
     // A batch of 2 does not fit (2 + 2 > 3): rotation; its directory fsync fails.
     fs.inject(OpKind::SyncDir, 1, FaultEffect::Errno(libc::EIO));
     assert!(wal.append_batch("s", &[b"x", b"y"]).is_err());
-    // One entry fits the old segment: it is written there as id 2.
+    // Fixed: the stream is poisoned, so nothing is written behind the new segment.
+    assert!(matches!(
+        wal.append("s", b"2"),
+        Err(crate::Error::Poisoned(_))
+    ));
+    drop(wal);
+    let wal = Wal::with_vfs(opts.clone(), vfs(&fs)).unwrap();
     assert_eq!(wal.append("s", b"2").unwrap(), 2);
     drop(wal);
     let wal = Wal::with_vfs(opts, vfs(&fs)).unwrap();
@@ -160,7 +167,6 @@ fn sim_bug_failed_rotation_after_rename_hides_later_appends() {
 /// fsyncs the parent again: the root's own directory entry is never made durable, and a
 /// power loss removes the whole WAL, acknowledged Strict appends included.
 #[test]
-#[ignore = "engine bug: the root's directory entry is never made durable after an interrupted create"]
 fn sim_bug_root_entry_not_durable_after_failed_parent_fsync() {
     use crate::storage::sim_fs::{FaultEffect, OpKind};
     let fs = Arc::new(SimFs::new());
@@ -180,7 +186,6 @@ fn sim_bug_root_entry_not_durable_after_failed_parent_fsync() {
 /// The same without any I/O error: the process is killed between the root's mkdir and
 /// the parent fsync; the restarted process writes, a power loss follows.
 #[test]
-#[ignore = "engine bug: the root's directory entry is never made durable after an interrupted create"]
 fn sim_bug_root_entry_not_durable_after_kill_during_create() {
     let fs = Arc::new(SimFs::new());
     fs.create_dir_all(std::path::Path::new("/wal")).unwrap(); // killed right after this
@@ -209,7 +214,6 @@ fn killed_after(
 /// directory entries it relies on (one fsync of each stream directory and the root at
 /// open, or before the first write to a recovered segment).
 #[test]
-#[ignore = "engine bug: recovery builds on directory entries that were never made durable"]
 fn sim_bug_restart_after_kill_before_dir_fsync_loses_strict_appends() {
     let fs = Arc::new(SimFs::new());
     fs.record();
@@ -247,7 +251,7 @@ fn sim_bug_restart_after_kill_before_dir_fsync_loses_strict_appends() {
 /// needs a durable watermark (e.g. the offset covered by the last fdatasync) or treating
 /// damage that lies beyond the last synced position as a torn tail.
 #[test]
-#[ignore = "engine/spec conflict: lost unsynced frames followed by written-back ones read as bit rot"]
+#[ignore = "by design (SPEC §1): damage followed by valid frames is reported, never cut; see docs/RELIABILITY.md"]
 fn sim_bug_out_of_order_writeback_reads_as_bit_rot() {
     use crate::storage::sim_fs::FileFate;
     use std::collections::HashMap;
@@ -286,7 +290,6 @@ fn sim_bug_out_of_order_writeback_reads_as_bit_rot() {
 /// now unlinked log: the next `create_checkpoint` appends and fsyncs its record there,
 /// returns `Ok`, and the checkpoint is gone after a reopen.
 #[test]
-#[ignore = "engine bug: after a compaction whose directory fsync failed, checkpoints go to the unlinked old log"]
 fn sim_bug_failed_compaction_fsync_loses_later_checkpoints() {
     use crate::storage::sim_fs::{FaultEffect, OpKind};
     let fs = Arc::new(SimFs::new());
@@ -296,8 +299,14 @@ fn sim_bug_failed_compaction_fsync_loses_later_checkpoints() {
     sharded.create_checkpoint(b"b").unwrap();
     fs.inject(OpKind::SyncDir, 1, FaultEffect::Errno(libc::EIO));
     assert!(sharded.compact_checkpoints(1).is_err());
+    // Fixed: checkpoints are refused until reopen instead of going to the stale log.
+    assert!(matches!(
+        sharded.create_checkpoint(b"c"),
+        Err(crate::Error::Poisoned(_))
+    ));
+    drop(sharded);
+    let sharded = ShardedWal::with_vfs(options(SyncMode::Strict), 1, vfs(&fs)).unwrap();
     sharded.create_checkpoint(b"c").unwrap();
-    assert_eq!(sharded.load_latest_checkpoint().unwrap().0, b"c");
     drop(sharded);
     let sharded = ShardedWal::with_vfs(options(SyncMode::Strict), 1, vfs(&fs)).unwrap();
     let ids: Vec<String> = sharded

@@ -238,7 +238,6 @@ fn sim_crash_random_sharded_workloads() {
 /// Everything the restarted engine saw and synced must survive: recovery must make
 /// durable what it builds on (directory entries it found, data it did not write).
 #[test]
-#[ignore = "engine bug: after a restart, entries and directory entries found in the kernel are not made durable (see bugs.rs)"]
 fn sim_crash_kill_then_power_loss() {
     let plan = CrashPlan {
         per_boundary: 1,
@@ -273,7 +272,7 @@ fn sim_crash_kill_then_power_loss() {
 /// Unsynced writes reach the disk in any order (page writeback), not only as a prefix:
 /// a later frame may persist while an earlier one is lost.
 #[test]
-#[ignore = "engine/spec conflict: lost unsynced frames followed by written-back ones read as bit rot (see bugs.rs)"]
+#[ignore = "by design (SPEC §1): damage followed by valid frames is reported, never cut; see docs/RELIABILITY.md"]
 fn sim_crash_out_of_order_writeback() {
     let plan = CrashPlan {
         per_boundary: 200 * scale(),

@@ -349,7 +349,6 @@ fn sim_fault_sharded_checkpoints_and_compaction() {
 
 /// EIO from each directory fsync in turn, in all three workloads.
 #[test]
-#[ignore = "engine bug: a failed directory fsync after a rename leaves a stale handle or a segment that hides appends (see bugs.rs)"]
 fn sim_fault_sync_dir_each_operation() {
     let mut totals = Totals::default();
     for (config, steps) in [

@@ -271,6 +271,9 @@ pub(crate) struct Runner {
     /// Streams whose fsync failed: writes must be refused until reopen.
     poisoned: HashSet<String>,
     log_poisoned: bool,
+    /// A directory fsync failed: the engine may have poisoned whichever stream or log
+    /// it was making durable (a failed fsync is fatal), so `Poisoned` is accepted.
+    dir_sync_failed: bool,
     /// Check every acknowledged entry in process after each step.
     pub verify_each_step: bool,
     /// Invariant violations seen in process (not after a crash).
@@ -295,6 +298,7 @@ impl Runner {
             counter: 0,
             poisoned: HashSet::new(),
             log_poisoned: false,
+            dir_sync_failed: false,
             verify_each_step: false,
             problems: Vec::new(),
             checkpoint_counter: 0,
@@ -346,6 +350,7 @@ impl Runner {
                 self.engine = Some(engine);
                 self.poisoned.clear();
                 self.log_poisoned = false;
+                self.dir_sync_failed = false;
             }
             Err(e) => panic!(
                 "{}: open failed: {e}\n{}",
@@ -392,7 +397,7 @@ impl Runner {
                 "{what}: succeeded on a stream poisoned by a failed fsync (must be Error::Poisoned)"
             )),
             Ok(_) => {}
-            Err(Error::Poisoned(_)) if was_poisoned => {}
+            Err(Error::Poisoned(_)) if was_poisoned || self.dir_sync_failed => {}
             Err(e) if !fired.is_empty() && is_io(e) => {}
             Err(e) if !fired.is_empty() => self.problem(format!(
                 "{what}: a fault ({:?} on {}) surfaced as {e:?}, not Error::Io",
@@ -412,6 +417,9 @@ impl Runner {
                 && matches!(fault.kind, OpKind::Write | OpKind::SyncData)
             {
                 self.log_poisoned = true;
+            }
+            if fault.kind == OpKind::SyncDir {
+                self.dir_sync_failed = true;
             }
             if fault.kind != OpKind::SyncData {
                 continue;

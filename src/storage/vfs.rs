@@ -111,20 +111,46 @@ pub(crate) fn replace_file(
     vfs: &dyn Vfs,
     path: &Path,
     bytes: &[u8],
-) -> io::Result<Arc<dyn VfsFile>> {
+) -> Result<Arc<dyn VfsFile>, ReplaceFailed> {
+    let failed = |stage| move |error| ReplaceFailed { error, stage };
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
     match vfs.remove_file(&tmp) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            return Err(failed(ReplaceStage::BeforeRename)(e))
+        }
         _ => {}
     }
-    let file = vfs.open(&tmp, OpenMode::CreateNew)?;
-    write_all_at(&*file, bytes, 0)?;
-    file.sync_data()?;
-    vfs.rename(&tmp, path)?;
-    vfs.sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    let file = vfs
+        .open(&tmp, OpenMode::CreateNew)
+        .map_err(failed(ReplaceStage::BeforeRename))?;
+    write_all_at(&*file, bytes, 0).map_err(failed(ReplaceStage::BeforeRename))?;
+    file.sync_data()
+        .map_err(failed(ReplaceStage::BeforeRename))?;
+    vfs.rename(&tmp, path)
+        .map_err(failed(ReplaceStage::Rename))?;
+    vfs.sync_dir(path.parent().unwrap_or(Path::new(".")))
+        .map_err(failed(ReplaceStage::DirSync))?;
     Ok(file)
+}
+
+/// Why `replace_file` failed.
+#[derive(Debug)]
+pub(crate) struct ReplaceFailed {
+    pub error: io::Error,
+    pub stage: ReplaceStage,
+}
+
+/// Where `replace_file` failed, which says what is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplaceStage {
+    /// Nothing changed (a leftover temp file at most).
+    BeforeRename,
+    /// The rename failed: the new file may or may not be in place.
+    Rename,
+    /// The new file is in place, but the directory fsync failed: it may not be durable.
+    DirSync,
 }
 
 /// The real file system.

@@ -19,7 +19,7 @@ use crate::WalOptions;
 use group_commit::GroupCommit;
 use parking_lot::{Mutex, RwLock};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What all streams of one `Wal` share.
@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub open_segments: OpenSegments,
     pub block_cache: Option<BlockCache>,
     next_stream_uid: AtomicU64,
+    /// Whether the root's own entry and its stream entries are known durable.
+    root_durable: AtomicBool,
 }
 
 impl Shared {
@@ -39,7 +41,23 @@ impl Shared {
             options,
             vfs,
             next_stream_uid: AtomicU64::new(1),
+            root_durable: AtomicBool::new(false),
         }
+    }
+
+    /// Fsyncs the root and its parent once per `Wal`: a previous process may have died
+    /// between creating them (or a stream directory) and fsyncing their directories.
+    pub fn ensure_root_durable(&self) -> std::io::Result<()> {
+        if self.root_durable.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let root = &self.options.root_path;
+        self.vfs.sync_dir(root)?;
+        if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+            self.vfs.sync_dir(parent)?;
+        }
+        self.root_durable.store(true, Ordering::Release);
+        Ok(())
     }
 
     fn stream_uid(&self) -> u64 {

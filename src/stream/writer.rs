@@ -10,7 +10,7 @@ use crate::format::frame::EncodedFrame;
 use crate::format::frame_index::FrameIndex;
 use crate::format::segment_header::SegmentHeader;
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
-use crate::storage::vfs::{replace_file, write_all_at, OpenMode, VfsFile};
+use crate::storage::vfs::{replace_file, write_all_at, OpenMode, ReplaceStage, VfsFile};
 use crate::{Error, ReadStrategy, Result};
 use std::ops::Range;
 use std::sync::Arc;
@@ -21,6 +21,9 @@ pub(crate) struct Writer {
     active: Option<ActiveSegment>,
     /// Bytes written since open: the log position group commit waits for.
     written: u64,
+    /// Whether the stream's directory entries are known durable (true once created or
+    /// synced by this `Wal`).
+    dirs_durable: bool,
 }
 
 pub(crate) struct ActiveSegment {
@@ -35,6 +38,7 @@ impl Writer {
         Writer {
             active: None,
             written: 0,
+            dirs_durable: true,
         }
     }
 
@@ -45,6 +49,7 @@ impl Writer {
         Writer {
             active: Some(active),
             written: 1,
+            dirs_durable: false,
         }
     }
 }
@@ -119,7 +124,11 @@ impl Stream {
 
     /// What a group-commit leader syncs: the active segment as of now.
     fn sync_target(&self) -> Result<SyncTarget> {
-        let writer = self.writer.lock();
+        let mut writer = self.writer.lock();
+        if !writer.dirs_durable {
+            self.sync_dirs()?;
+            writer.dirs_durable = true;
+        }
         let Some(active) = &writer.active else {
             return Err(Error::StreamNotFound(self.name.clone()));
         };
@@ -128,6 +137,34 @@ impl Stream {
             written: writer.written,
             what: self.describe(&self.segment_path(active.start_id)),
         })
+    }
+
+    /// Makes the stream's directory entries durable: a previous process may have died
+    /// between creating a segment (or the stream) and fsyncing its directory.
+    fn sync_dirs(&self) -> Result<()> {
+        self.shared.vfs.sync_dir(&self.dir).map_err(|e| {
+            self.fsync_failed(format!("fsync of directory {}", self.dir.display()), e)
+        })?;
+        self.shared
+            .ensure_root_durable()
+            .map_err(|e| self.fsync_failed(e.to_string(), e))
+    }
+
+    /// Removes `path` (if it exists) and fsyncs the stream directory.
+    fn remove_durably(&self, path: &std::path::Path) -> std::io::Result<()> {
+        match self.shared.vfs.remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        self.shared.vfs.sync_dir(&self.dir)
+    }
+
+    /// Poisons the stream after a failed fsync (or an operation that may have left
+    /// something not durable) and returns the error.
+    fn fsync_failed(&self, what: String, e: std::io::Error) -> Error {
+        let message = format!("stream {:?}: {what} failed: {e}", self.name);
+        self.group_commit.poison(message.clone());
+        Error::Io(std::io::Error::new(e.kind(), message))
     }
 
     /// The read-write handle of a segment, from the LRU or freshly opened.
@@ -169,7 +206,10 @@ impl Stream {
         })?;
         let header_len = self.create_segment(0)?;
         vfs.sync_dir(root)
-            .map_err(|e| io_context(e, "fsync directory", root))?;
+            .map_err(|e| self.fsync_failed(format!("fsync of directory {}", root.display()), e))?;
+        self.shared
+            .ensure_root_durable()
+            .map_err(|e| self.fsync_failed(e.to_string(), e))?;
         writer.active = Some(ActiveSegment {
             start_id: 0,
             len: header_len,
@@ -188,11 +228,27 @@ impl Stream {
             stream: self.name.clone(),
         }
         .encode();
-        let file = replace_file(&*self.shared.vfs, &path, &header)
-            .map_err(|e| io_context(e, &format!("stream {:?}: create", self.name), &path))?;
+        let file = replace_file(&*self.shared.vfs, &path, &header).map_err(|failed| {
+            let context = format!("stream {:?}: create", self.name);
+            match failed.stage {
+                ReplaceStage::BeforeRename => io_context(failed.error, &context, &path),
+                // The new segment holds no frame yet: take it back out, durably.
+                ReplaceStage::Rename => match self.remove_durably(&path) {
+                    Ok(()) => io_context(failed.error, &context, &path),
+                    Err(e) => {
+                        self.fsync_failed(format!("undoing creation of {}", path.display()), e)
+                    }
+                },
+                ReplaceStage::DirSync => self.fsync_failed(
+                    format!("fsync of directory {}", self.dir.display()),
+                    failed.error,
+                ),
+            }
+        })?;
+        // Replaces any handle cached for an earlier attempt (its file was renamed over).
         self.shared
             .open_segments
-            .insert((self.uid, start_id), OpenSegment::Active(file));
+            .replace((self.uid, start_id), OpenSegment::Active(file));
         Ok(header.len() as u64)
     }
 
@@ -207,11 +263,8 @@ impl Stream {
         let (old_start, next_id) = (old.start_id, old.next_id);
         let old_path = self.segment_path(old_start);
         let file = self.segment_file(old_start)?;
-        if let Err(e) = file.sync_data() {
-            let message = format!("fdatasync of {} failed: {e}", self.describe(&old_path));
-            self.group_commit.poison(message.clone());
-            return Err(Error::Io(std::io::Error::new(e.kind(), message)));
-        }
+        file.sync_data()
+            .map_err(|e| self.fsync_failed(format!("fdatasync of {}", old_path.display()), e))?;
         self.group_commit.mark_durable(writer.written);
         let sealed_index = self
             .view
