@@ -5,6 +5,12 @@ use ironwal::sharded::{shard_for_key, ShardedWal};
 use ironwal::{CorruptionPolicy, SyncMode, WalOptions};
 use std::path::Path;
 
+// The PRNG and file-damage helpers of the plain-WAL tests.
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // each test file uses a different subset
+pub use common::{append_bytes, file_len, set_len, splitmix, XorShift as Rng};
+
 /// Name of the stream that holds shard `s`.
 pub fn shard_stream(s: u16) -> String {
     format!("shard_{s:02}")
@@ -64,35 +70,6 @@ pub fn key_for_shard(prefix: &str, shard: u16, shard_count: u16) -> Vec<u8> {
         .unwrap()
 }
 
-/// xorshift64*: tiny deterministic PRNG.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(splitmix(seed) | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// In `lo..hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next_u64() % (hi - lo)
-    }
-}
-
-pub fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A seed that differs between runs (time and pid), printed by callers for replay.
 pub fn time_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
@@ -130,28 +107,4 @@ pub fn log_path(root: &Path) -> std::path::PathBuf {
 
 pub fn head_path(root: &Path) -> std::path::PathBuf {
     root.join("HEAD")
-}
-
-pub fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap().len()
-}
-
-/// Sets the length of `path` (shrinking or zero-extending).
-pub fn set_len(path: &Path, len: u64) {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_len(len)
-        .unwrap();
-}
-
-pub fn append_bytes(path: &Path, bytes: &[u8]) {
-    use std::io::Write;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .unwrap()
-        .write_all(bytes)
-        .unwrap();
 }
