@@ -8,10 +8,15 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     // Tests that compile C programs with the cc crate need the target triple.
-    println!("cargo:rustc-env=IRONWAL_TARGET={}", std::env::var("TARGET").expect("set by cargo"));
+    println!(
+        "cargo:rustc-env=IRONWAL_TARGET={}",
+        std::env::var("TARGET").expect("set by cargo")
+    );
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
-    let version = |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
+    let mut config =
+        cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
+    let version =
+        |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("set by cargo");
     config.after_includes = Some(format!(
         "\n#define IRONWAL_VERSION_MAJOR {}\n#define IRONWAL_VERSION_MINOR {}\n#define IRONWAL_VERSION_PATCH {}",
         version("MAJOR"),
