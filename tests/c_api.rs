@@ -54,23 +54,42 @@ fn repo() -> PathBuf {
 }
 
 /// The directory with `libironwal.so` and `libironwal.a`: the test binary runs from
-/// `<target>/debug/deps`, the libraries are in `<target>/debug`.
+/// `<target>/debug/deps`, the libraries are in `<target>/debug`. `cargo test` builds the
+/// crate only as the rlib the tests link, so the C libraries are built here, once, with
+/// the features this test was compiled with (a no-op when they are current).
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary is in <target>/<profile>/deps")
-        .to_path_buf();
-    for lib in ["libironwal.so", "libironwal.a"] {
-        assert!(
-            dir.join(lib).is_file(),
-            "{} is missing: cargo builds it with the tests (crate-type cdylib + staticlib); \
-             run `cargo build` and try again",
-            dir.join(lib).display()
-        );
-    }
-    dir
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("the test binary's path");
+            let dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("the test binary is in <target>/<profile>/deps")
+                .to_path_buf();
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .args(["build", "--lib", "--target-dir"])
+                .arg(dir.parent().expect("<target>"));
+            if cfg!(feature = "sharded") {
+                cargo.args(["--features", "sharded"]);
+            }
+            if dir.file_name().is_some_and(|profile| profile == "release") {
+                cargo.arg("--release");
+            }
+            let status = cargo.status().expect("run cargo build");
+            assert!(status.success(), "cargo build --lib failed: {status}");
+            for lib in ["libironwal.so", "libironwal.a"] {
+                assert!(
+                    dir.join(lib).is_file(),
+                    "{} is missing after cargo build",
+                    dir.join(lib).display()
+                );
+            }
+            dir
+        })
+        .clone()
 }
 
 fn include_dir() -> PathBuf {
