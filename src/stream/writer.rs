@@ -99,7 +99,6 @@ impl Stream {
             self.rotate(&mut writer)?;
         }
         let active = writer.active.as_mut().expect("created above");
-        let path = self.segment_path(active.start_id);
         let file = self.segment_file(active.start_id)?;
         let first_id = active.next_id;
         if let Err(e) = write_all_at(&*file, frame.seal(first_id), active.len) {
@@ -108,7 +107,7 @@ impl Stream {
             return Err(io_context(
                 e,
                 &format!("stream {:?}: write at offset {} of", self.name, active.len),
-                &path,
+                &self.segment_path(active.start_id),
             ));
         }
         active.len += frame.len();

@@ -1,0 +1,287 @@
+//! IronWal's benchmark suite (one driver, one adapter per implementation).
+//!
+//! ```sh
+//! cargo run --release --manifest-path bench/Cargo.toml -- [--quick]
+//! ```
+//!
+//! Options: `--quick` (about a minute, smaller W7), `--only W1,W5,...` (a subset; the
+//! docs are then not rewritten), `--no-docs` (print only), `--data-dir DIR` (where the
+//! logs are written; default `bench/target/bench-data`, so the file system is the bench
+//! directory's), `--peers ironwal,raw` (only these implementations, for profiling; the
+//! docs are then not rewritten), `--keep-data` (leave the data sets, e.g. to profile a
+//! W7 open by hand with `--child-reopen IMPL STRATEGY DIR PER_STREAM SEGMENT_ENTRIES`).
+//!
+//! Writes `docs/PERFORMANCE.md` and `docs/perf.svg` and prints the same tables.
+
+mod adapters;
+mod harness;
+mod machine;
+mod report;
+mod workloads;
+
+use harness::Group;
+use std::path::PathBuf;
+use std::time::Instant;
+use workloads::Config;
+
+const WORKLOADS: [&str; 7] = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"];
+
+fn usage() -> ! {
+    eprintln!("usage: ironwal-bench [--quick] [--only W1,W2,...] [--no-docs] [--data-dir DIR] [--peers ironwal,raw,...] [--keep-data]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child-reopen") {
+        if let Err(e) = workloads::child_reopen(&args[1..]) {
+            eprintln!("child: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let bench_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut keep = false;
+    let (mut quick, mut only, mut docs, mut data_dir) = (
+        false,
+        None::<Vec<String>>,
+        true,
+        bench_dir.join("target/bench-data"),
+    );
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--no-docs" => docs = false,
+            "--keep-data" => keep = true,
+            "--only" => {
+                let list = it.next().unwrap_or_else(|| usage());
+                let list: Vec<String> = list.split(',').map(|s| s.trim().to_uppercase()).collect();
+                if list.iter().any(|w| !WORKLOADS.contains(&w.as_str())) {
+                    usage();
+                }
+                only = Some(list);
+            }
+            "--peers" => {
+                let list = it.next().unwrap_or_else(|| usage());
+                let _ =
+                    workloads::PEERS.set(list.split(',').map(|s| s.trim().to_string()).collect());
+                docs = false;
+            }
+            "--data-dir" => data_dir = PathBuf::from(it.next().unwrap_or_else(|| usage())),
+            "-h" | "--help" => usage(),
+            _ => usage(),
+        }
+    }
+    let _ = workloads::KEEP_DATA.set(keep);
+    let run = |w: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == w));
+    let cfg = Config::new(quick, data_dir.clone());
+    std::fs::create_dir_all(&data_dir).expect("create the data directory");
+    let started = Instant::now();
+
+    eprintln!(
+        "machine: measuring fdatasync latency in {}",
+        data_dir.display()
+    );
+    let probes = if quick { 200 } else { 1000 };
+    let mut m = machine::describe(&data_dir, probes);
+    eprintln!(
+        "  fdatasync {:.0} µs (overwrite), {:.0} µs (append)",
+        m.fdatasync_us, m.append_fdatasync_us
+    );
+
+    let mut groups: Vec<Group> = Vec::new();
+    if run("W1") {
+        groups.push(workloads::w1_w2(&cfg, 1));
+    }
+    if run("W2") {
+        groups.push(workloads::w1_w2(&cfg, 8));
+    }
+    if run("W3") {
+        groups.push(workloads::w3(&cfg));
+    }
+    if run("W4") {
+        groups.push(workloads::w4(&cfg));
+    }
+    if run("W5") || run("W6") {
+        let which: Vec<&'static str> = ["W5", "W6"].into_iter().filter(|w| run(w)).collect();
+        groups.extend(workloads::w5_w6(&cfg, &which));
+    }
+    if run("W7") {
+        groups.extend(workloads::w7(&cfg));
+    }
+    m.end_fdatasync_us = Some(machine::fdatasync_latency(&data_dir, probes));
+    if !keep {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    let elapsed = started.elapsed();
+
+    let main_table = report::main_table(&groups);
+    let w7_table = report::w7_table(&groups);
+    let goals = report::goals(&groups);
+    let goals_table = report::goals_table(&goals);
+    let machine_table = report::machine_table(&m, &cfg);
+    println!("\n{machine_table}\n{main_table}");
+    if groups.iter().any(|g| g.workload == "W7") {
+        println!("\n{w7_table}");
+    }
+    println!("\n{goals_table}");
+    let met = goals.iter().filter(|g| g.met == Some(true)).count();
+    let checked = goals.iter().filter(|g| g.met.is_some()).count();
+    println!(
+        "goals met: {met} of {checked}; run took {:.0} s",
+        elapsed.as_secs_f64()
+    );
+
+    if docs && only.is_none() {
+        let docs_dir = bench_dir.join("../docs");
+        let svg = docs_dir.join("perf.svg");
+        let line = format!(
+            "{} · {} CPUs · {} · {} · fdatasync {:.0} µs · {}",
+            m.cpu_model,
+            m.cpus,
+            m.filesystem.split_whitespace().next().unwrap_or(""),
+            m.kernel,
+            m.fdatasync_us,
+            if quick { "--quick" } else { "full run" }
+        );
+        if let Err(e) = report::chart(&groups, &svg, &line) {
+            eprintln!("could not draw {}: {e}", svg.display());
+        }
+        let md = performance_md(
+            &cfg,
+            &machine_table,
+            &main_table,
+            &w7_table,
+            &goals_table,
+            met,
+            checked,
+            elapsed.as_secs_f64(),
+        );
+        std::fs::write(docs_dir.join("PERFORMANCE.md"), md).expect("write docs/PERFORMANCE.md");
+        eprintln!("wrote docs/PERFORMANCE.md and docs/perf.svg");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn performance_md(
+    cfg: &Config,
+    machine: &str,
+    main_table: &str,
+    w7_table: &str,
+    goals_table: &str,
+    met: usize,
+    checked: usize,
+    secs: f64,
+) -> String {
+    let w7_note = if cfg.quick {
+        format!(
+            "**`--quick`: W7 is scaled down to {} and {} entries** (the full run uses 2M and 20M); \
+             the other workloads run at full size with fewer repetitions and shorter time budgets.",
+            workloads::human(cfg.w7_entries),
+            workloads::human(cfg.w7_entries * 10)
+        )
+    } else {
+        "Full run.".to_string()
+    };
+    let seg = workloads::w7_layout(cfg)
+        .max_entries_per_segment
+        .unwrap_or(0);
+    format!(
+        r#"# Performance
+
+Generated by the benchmark suite in `bench/` — do not edit by hand; rerun instead:
+
+```sh
+cargo run --release --manifest-path bench/Cargo.toml              # full run (~8 min here; ~10 GB of scratch disk)
+cargo run --release --manifest-path bench/Cargo.toml -- --quick   # about a minute
+```
+
+It rewrites this file and [`perf.svg`](perf.svg). `--only W1,W3` runs a subset (and
+prints, without rewriting the docs); `--data-dir DIR` puts the scratch logs elsewhere
+(default `bench/target/bench-data`); `--peers ironwal,raw` runs only those peers (for
+`perf record`); `--keep-data` leaves the data sets behind (to profile one W7 open with
+`--child-reopen`). The bench is a Cargo package of its own (`bench/Cargo.toml` has its
+own `[workspace]`), so the root's `cargo build` / `cargo test` never build it.
+
+{w7_note} Run took {secs:.0} s.
+
+## Machine
+
+{machine}
+## Results
+
+Every ratio is measured side by side in this one run, and each row reports its median
+repetition. In W1, W2 and W4 (which depend on the device) every peer's log is open at
+once and the peers take turns in {slice} ms slices, round robin with a rotating start,
+until each has run its budget: a device whose speed changes over seconds slows all
+peers alike. In W3, W5 and W6 each repetition runs every peer once, in an order that
+rotates between repetitions. `ops` are entries (written, read or recovered); MB/s counts payload bytes.
+**vs raw** divides by the row marked *baseline* of the same setting, **vs upstream** by
+the published ironwal 0.6.9 (higher is better in both).
+
+{main_table}
+![Throughput relative to raw file I/O, and W7 reopen times](perf.svg)
+
+### W7: reopen
+
+Each open runs in a fresh child process (the bench binary re-executed), which reports
+the time of the open alone and its peak RSS (`VmHWM`, which includes the process's own
+floor of a few MiB). Files are read once beforehand so every peer opens from a warm page
+cache. Segments hold {seg} entries in both cases, so both end with the same active
+tail and differ only in the number of sealed segments. Time ratios: lower is better.
+IronWal CRC-checks every frame of each stream's active segment when it opens (it must
+tell a torn tail from damage followed by valid frames); 0.6.9 walks the frame headers
+of the active segment and checks the CRC of the last frame only.
+
+{w7_table}
+## Goals
+
+{met} of {checked} met in this run.
+
+{goals_table}
+## What is measured
+
+- **Peers.** `ironwal`: this crate through its Rust API. `ironwal C-driven` (W3): a C
+  loop (`bench/c/w3_driver.c`, compiled by `cc` in `bench/build.rs`) calling
+  `ironwal_append` through the C ABI; it links the same `ironwal` object code as the
+  Rust-driven run. `upstream`: the published `ironwal` 0.6.9 (a renamed dependency),
+  same API and options. `okaywal`: the published `okaywal` 0.3.1 with its default
+  configuration (1 MiB preallocated segments), durable workloads only; an entry is
+  `begin_entry` + `write_chunk` + `commit`, a batch one entry of 1000 chunks.
+  `raw`: plain files of `[len u32][crc32 u32][payload]` records — one `pwritev` per
+  entry (header + payload, no copy), plus `fdatasync` per entry (Strict) or per batch
+  (BatchOnly); `raw prealloc` writes over a zero-filled, fsynced file so `fdatasync`
+  has no size to update. Concurrent raw writers are serialized by a mutex (no group
+  commit). In W4, `raw` (the baseline) writes each entry of a batch with its own
+  `pwritev`; `raw 1 write/batch` copies the batch into one buffer and writes it at once,
+  which is the physical limit of a batch.
+- **Reads.** `raw` get: an in-memory offset index (built when the reader opens, not
+  timed) and one `preadv` into a fresh `Vec`, CRC checked; with Mmap a copy out of a
+  mapping of the file, CRC checked. `raw` iter: sequential 128 KiB `read`s (or a walk of
+  the mapping), each payload CRC checked and copied into its own `Vec`, like an iterator
+  of `Vec<u8>`. Every get and every iterated entry is checked to be the right one.
+  W5/W6 run on two layouts of the same 200k entries (written as single Async appends):
+  the default 64 MiB segments, where everything is in the active segment, and 4 MiB
+  segments, where ~85% is in sealed segments (IronWal maps only sealed segments with
+  `ReadStrategy::Mmap`, and 0.6.9 indexes only sealed segments: its get on the active
+  segment scans it from the start, so its W5 samples stop after their time budget).
+- **What is timed.** Only the operations: opening the log, creating the stream (a
+  first untimed append), preallocating, closing and deleting are outside the timed
+  region. Each repetition of a write workload starts in a fresh directory. W1/W2 and W4
+  run for a time budget ({w12} / {w4}, W4 at most {w4max} batches); W3 is {w3} appends.
+- **Durability of the peers differs in Async:** ironwal's Async appends are in the
+  kernel on return (survive `kill -9`); 0.6.9 buffers them in user space (64 KiB).
+- **Noise.** The machine may be shared: compare ratios within one run, not absolute
+  numbers across runs. The two fdatasync probes (start and end of the run) show how the
+  device behaved; W1/W2 follow them closely.
+- **Page cache.** All reads run warm (the data was just written or pre-read); nothing
+  drops caches.
+"#,
+        w12 = harness::fmt_duration(cfg.durable_budget),
+        slice = cfg.slice.as_millis(),
+        w4 = harness::fmt_duration(cfg.w4_budget),
+        w4max = cfg.w4_max_batches,
+        w3 = workloads::human(cfg.w3_appends),
+    )
+}
