@@ -2,13 +2,19 @@
 //! builds its frame index. Used by recovery (active segments) and to rebuild a sealed
 //! segment's index. Reads in chunks: memory does not grow with the segment.
 //!
-//! Decision table for the bytes at the first position that is not a valid next frame:
-//! - a valid frame with a later first id starts further on (8-byte aligned): the bytes
-//!   in between are damage; they stay, the index points at them (reads fail with a
-//!   CRC or corruption error) and the scan resumes at that frame;
+//! Decision table for the bytes at the first position that is not a valid next frame
+//! (docs/FORMAT.md has the same table):
+//! - its header is intact (only the payload is bad) and it ends exactly at the end of
+//!   the file: a torn tail;
+//! - its header is intact and a valid frame continuing its ids starts where it ends:
+//!   damage, the scan resumes there (frames stored inside its payload are never taken
+//!   for real ones);
+//! - otherwise, a valid frame with a later first id starts further on (8-byte aligned):
+//!   the bytes in between are damage;
 //! - otherwise everything from there to the end is a torn tail (a write the crash cut
-//!   short, zeros of a preallocated or partially persisted page, or a damaged last
-//!   frame): the caller cuts it or refuses, per its policy.
+//!   short, zeros, garbage).
+//! Damage stays on disk and the index points at it (reads fail with a CRC or
+//! corruption error); a torn tail is cut or refused by the caller, per its policy.
 
 use super::chunk_reader::ChunkReader;
 use super::vfs::VfsFile;
