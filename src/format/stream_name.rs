@@ -80,7 +80,8 @@ pub(crate) fn decode(dir: &str) -> Option<String> {
     (validate(&name).is_ok() && encode(&name) == dir).then_some(name)
 }
 
-/// Whether `dir` is a directory name `encode` can produce for some name.
+/// Whether `dir` has the form of a hashed directory (`~` and 24 hex digits); its
+/// stream name is in its segment headers.
 pub(crate) fn is_hashed(dir: &str) -> bool {
     dir.len() == 25 && dir.starts_with('~') && dir[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
