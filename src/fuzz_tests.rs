@@ -342,16 +342,13 @@ fn reference_scan(
                 pos += h.frame_len();
             }
             _ => {
-                // A damaged frame whose header is intact says where the next one is:
-                // a valid frame continuing its ids there, or a torn tail at the end.
+                // A damaged frame whose header looks intact says where the next one is:
+                // a valid frame continuing its ids there resumes the scan.
                 let intact = parse_header(bytes.get(pos as usize..).unwrap_or(&[]), len - pos)
                     .ok()
                     .filter(|h| h.first_id == expected);
                 if let Some(h) = intact {
                     let next_pos = pos + h.frame_len();
-                    if next_pos == len {
-                        return (index, damage, Some(pos));
-                    }
                     if let Some(n) = valid_at(next_pos).filter(|n| n.first_id == h.end_id()) {
                         damage.push(Damage {
                             offset: pos,

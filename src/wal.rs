@@ -264,6 +264,25 @@ mod tests {
     }
 
     #[test]
+    fn block_cache_serves_repeated_reads_without_disk_reads() {
+        for (cache, rereads_hit_disk) in [(Some(1 << 20), false), (None, true)] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut options = segmented(dir.path(), 3);
+            options.block_cache_size = cache;
+            let (wal, probe) = open_with(options);
+            assert_eq!(wal.get("s", 7).unwrap().unwrap(), vec![7u8; 1024]);
+            let before = probe.bytes_read.load(Ordering::SeqCst);
+            assert_eq!(wal.get("s", 7).unwrap().unwrap(), vec![7u8; 1024]);
+            let reread = probe.bytes_read.load(Ordering::SeqCst) - before;
+            assert_eq!(
+                reread > 0,
+                rereads_hit_disk,
+                "cache {cache:?}: {reread} bytes read again"
+            );
+        }
+    }
+
+    #[test]
     fn sealed_segment_indexes_are_evicted_with_their_files() {
         let dir = tempfile::tempdir().unwrap();
         let mut options = segmented(dir.path(), 10);

@@ -4,9 +4,7 @@
 //!
 //! Decision table for the bytes at the first position that is not a valid next frame
 //! (docs/FORMAT.md has the same table):
-//! - its header is intact (only the payload is bad) and it ends exactly at the end of
-//!   the file: a torn tail;
-//! - its header is intact and a valid frame continuing its ids starts where it ends:
+//! - its header looks intact and a valid frame continuing its ids starts where it ends:
 //!   damage, the scan resumes there (frames stored inside its payload are never taken
 //!   for real ones);
 //! - otherwise, a valid frame with a later first id starts further on (8-byte aligned):
@@ -103,11 +101,12 @@ impl ChunkReader {
     }
 
     /// Where valid frames resume after damage at `pos`, whose first id should have been
-    /// `expected`. If the damaged frame's header is intact (only its payload is bad),
-    /// its own length says where the next frame is: a valid frame continuing its ids
-    /// there resumes the scan, and if it was the last frame nothing does (a torn tail).
-    /// Frames stored inside its payload are never mistaken for real ones. Otherwise the
-    /// scan looks for the next valid frame at every 8-byte aligned position.
+    /// `expected`. If the damaged frame's header looks intact, its own length says where
+    /// the next frame is: a valid frame continuing its ids there resumes the scan, so
+    /// frames stored inside its payload are not mistaken for real ones. Otherwise (the
+    /// length may be the damaged field) the scan looks for the next valid frame at every
+    /// 8-byte aligned position; it never concludes "torn" from a length alone, which
+    /// could cut valid frames.
     fn resume_after_damage(
         &mut self,
         pos: u64,
@@ -117,9 +116,6 @@ impl ChunkReader {
         let head = parse_header(self.bytes(pos, FRAME_HEADER_LEN)?, available);
         if let Some(damaged) = head.ok().filter(|h| h.first_id == expected) {
             let next_pos = pos + damaged.frame_len();
-            if next_pos == self.limit() {
-                return Ok(None);
-            }
             if let Ok(next) = self.frame_at(next_pos)? {
                 if next.first_id == damaged.end_id() {
                     return Ok(Some((next_pos, next)));
@@ -148,5 +144,50 @@ impl ChunkReader {
             pos += 8;
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::frame::EncodedFrame;
+    use crate::storage::vfs::{write_all_at, OpenMode, RealFs, Vfs};
+    use crate::CompressionType;
+
+    /// A damaged length that makes a middle frame seem to end exactly at the end of the
+    /// file must not turn the valid frames after it into a "torn tail".
+    #[test]
+    fn damaged_length_reaching_the_end_does_not_cut_later_frames() {
+        let big = vec![b'a'; 2000];
+        let mut bytes = vec![0u8; 8]; // stands in for a segment header
+        for (first_id, entry, compression) in [
+            (0u64, &big[..], CompressionType::Lz4),
+            (1, b"one", CompressionType::None),
+            (2, b"two", CompressionType::None),
+        ] {
+            let mut frame = EncodedFrame::new(&[entry], compression, 0).unwrap();
+            bytes.extend_from_slice(frame.seal(first_id));
+        }
+        // Frame 0 is LZ4-compressed: any stored length up to the end is plausible.
+        let stored_len = (bytes.len() - 8 - FRAME_HEADER_LEN) as u32;
+        bytes[8 + 20..8 + 24].copy_from_slice(&stored_len.to_le_bytes());
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("segment");
+        let file = RealFs.open(&path, OpenMode::CreateNew).unwrap();
+        write_all_at(&*file, &bytes, 0).unwrap();
+        let outcome = scan_segment(file, 0, 8, bytes.len() as u64, 4096).unwrap();
+        assert_eq!(
+            outcome.torn_at, None,
+            "valid frames after the damage were cut"
+        );
+        assert_eq!(
+            outcome.damage,
+            vec![Damage {
+                offset: 8,
+                ids: 0..1
+            }]
+        );
+        assert_eq!(outcome.index.end_id, 3);
     }
 }

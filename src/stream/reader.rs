@@ -43,25 +43,32 @@ impl Stream {
         let Some(located) = self.locate(id)? else {
             return Ok(None);
         };
-        let entry = match located {
-            Located::Active { start_id, span } => {
-                let bytes = self.read_span(&*self.segment_file(start_id)?, start_id, span)?;
-                self.entry_from_frame(start_id, &bytes, span, id)?
-            }
+        let (start_id, span, sealed) = match located {
+            Located::Active { start_id, span } => (start_id, span, None),
             Located::Sealed { start_id } => {
                 let segment = self.sealed_segment(start_id)?;
                 let span = self.span_in_sealed(&segment, id)?;
-                match &segment.map {
-                    Some(map) => {
-                        let bytes =
-                            slice_of(map, span).ok_or_else(|| self.beyond_file(start_id, span))?;
-                        self.entry_from_frame(start_id, bytes, span, id)?
-                    }
-                    None => {
-                        let bytes = self.read_span(&*segment.file, start_id, span)?;
-                        self.entry_from_frame(start_id, &bytes, span, id)?
-                    }
-                }
+                (start_id, span, Some(segment))
+            }
+        };
+        // The cache is consulted before any I/O: a hit reads nothing from disk.
+        if let Some(cache) = &self.shared.block_cache {
+            if let Some(frame) = cache.get((self.uid, start_id, span.offset)) {
+                return Ok(Some(frame.entry((id - frame.first_id) as usize).to_vec()));
+            }
+        }
+        let entry = match sealed.as_deref() {
+            None => {
+                let bytes = self.read_span(&*self.segment_file(start_id)?, start_id, span)?;
+                self.entry_from_frame(start_id, &bytes, span, id)?
+            }
+            Some(SealedSegment { map: Some(map), .. }) => {
+                let bytes = slice_of(map, span).ok_or_else(|| self.beyond_file(start_id, span))?;
+                self.entry_from_frame(start_id, bytes, span, id)?
+            }
+            Some(segment) => {
+                let bytes = self.read_span(&*segment.file, start_id, span)?;
+                self.entry_from_frame(start_id, &bytes, span, id)?
             }
         };
         Ok(Some(entry))
@@ -165,7 +172,8 @@ impl Stream {
         Ok(self.shared.open_segments.insert_sealed(key, segment))
     }
 
-    /// Checks the frame in `bytes` (read at `span`) and copies out entry `id`.
+    /// Checks the frame in `bytes` (read at `span`) and copies out entry `id`, caching
+    /// the decoded frame when the block cache is on.
     fn entry_from_frame(
         &self,
         start_id: u64,
@@ -173,12 +181,6 @@ impl Stream {
         span: FrameSpan,
         id: u64,
     ) -> Result<Vec<u8>> {
-        let cache_key = (self.uid, start_id, span.offset);
-        if let Some(cache) = &self.shared.block_cache {
-            if let Some(frame) = cache.get(cache_key) {
-                return Ok(frame.entry((id - frame.first_id) as usize).to_vec());
-            }
-        }
         let header = self.check(start_id, bytes, span)?;
         if id < header.first_id || id >= header.end_id() {
             return Err(self.missing(start_id, id));
@@ -188,7 +190,7 @@ impl Stream {
             Some(cache) => {
                 let frame = Arc::new(DecodedFrame::decode(bytes, &header, span.offset)?);
                 let entry = frame.entry(index).to_vec();
-                cache.insert(cache_key, frame);
+                cache.insert((self.uid, start_id, span.offset), frame);
                 Ok(entry)
             }
             None => {
