@@ -22,85 +22,19 @@
 //! tool fails its test with a message naming `scripts/install-test-deps.sh`, which
 //! installs them on Debian; nothing is skipped silently.
 
+mod native;
+
+use native::*;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const INSTALL_HINT: &str =
-    "install the test tools with `scripts/install-test-deps.sh` (Debian, as root)";
 /// Every C file in ctests/ and examples-c/ compiles cleanly with these.
 const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
-const SANITIZE_FLAGS: &[&str] = &["-fsanitize=address,undefined", "-fno-omit-frame-pointer"];
-const ASAN_OPTIONS: &str = "detect_leaks=1";
-const UBSAN_OPTIONS: &str = "halt_on_error=1:print_stacktrace=1";
-const VALGRIND_ARGS: &[&str] = &[
-    "--leak-check=full",
-    "--errors-for-leak-kinds=definite",
-    "--error-exitcode=1",
-];
 /// How long one C program may run before it is killed (a hang is a failure).
 const TIMEOUT: Duration = Duration::from_secs(180);
 const VALGRIND_TIMEOUT: Duration = Duration::from_secs(900);
-
-// ---------------------------------------------------------------------------------
-// Where things are
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory with `libironwal.so` and `libironwal.a`: the test binary runs from
-/// `<target>/debug/deps`, the libraries are in `<target>/debug`. `cargo test` builds the
-/// crate only as the rlib the tests link, so the C libraries are built here, once, with
-/// the features this test was compiled with (a no-op when they are current).
-fn lib_dir() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("the test binary's path");
-            let dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("the test binary is in <target>/<profile>/deps")
-                .to_path_buf();
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .args(["build", "--lib", "--target-dir"])
-                .arg(dir.parent().expect("<target>"));
-            if cfg!(feature = "sharded") {
-                cargo.args(["--features", "sharded"]);
-            }
-            if dir.file_name().is_some_and(|profile| profile == "release") {
-                cargo.arg("--release");
-            }
-            let status = cargo.status().expect("run cargo build");
-            assert!(status.success(), "cargo build --lib failed: {status}");
-            for lib in ["libironwal.so", "libironwal.a"] {
-                assert!(
-                    dir.join(lib).is_file(),
-                    "{} is missing after cargo build",
-                    dir.join(lib).display()
-                );
-            }
-            dir
-        })
-        .clone()
-}
-
-fn include_dir() -> PathBuf {
-    repo().join("include")
-}
-
-/// Writes a line to the real stderr, bypassing the test harness's capture, so that
-/// the counts show in `cargo test` output.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
 
 // ---------------------------------------------------------------------------------
 // C programs
@@ -109,16 +43,6 @@ fn report(line: &str) {
 struct CProgram {
     name: String,
     source: PathBuf,
-}
-
-/// Whether the library under test was built with a Cargo feature (the tests are built
-/// with the same features as the library).
-fn feature_enabled(feature: &str) -> Option<bool> {
-    match feature {
-        "compression" => Some(cfg!(feature = "compression")),
-        "sharded" => Some(cfg!(feature = "sharded")),
-        _ => None,
-    }
 }
 
 /// The `.c` files of a directory, sorted, without the ones whose required feature is
@@ -161,18 +85,6 @@ fn c_programs(dir: &Path) -> Vec<CProgram> {
     programs.sort_by(|a, b| a.name.cmp(&b.name));
     assert!(!programs.is_empty(), "no C programs in {}", dir.display());
     programs
-}
-
-/// The C compiler cc would use for this target, with `-O0 -g`.
-fn compiler() -> Command {
-    cc::Build::new()
-        .target(env!("IRONWAL_TARGET"))
-        .host(env!("IRONWAL_TARGET"))
-        .opt_level(0)
-        .debug(true)
-        .cargo_metadata(false)
-        .get_compiler()
-        .to_command()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -230,63 +142,6 @@ fn compile(source: &Path, out: &Path, build: Build) -> Result<(), String> {
     }
 }
 
-struct Outcome {
-    success: bool,
-    status: String,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-/// Runs a command with stdout/stderr to files, killing it after `timeout`.
-fn run(mut cmd: Command, log_dir: &Path, tag: &str, timeout: Duration) -> Outcome {
-    let out_path = log_dir.join(format!("{tag}.stdout"));
-    let err_path = log_dir.join(format!("{tag}.stderr"));
-    cmd.stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap());
-    let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = start.elapsed();
-    let read =
-        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
-    Outcome {
-        success: status.is_some_and(|s| s.success()),
-        status: match status {
-            Some(s) => s.to_string(),
-            None => format!("killed after {timeout:?} (hung?)"),
-        },
-        stdout: read(&out_path),
-        stderr: read(&err_path),
-        elapsed,
-    }
-}
-
-/// The last `max` bytes of a text, on a char boundary.
-fn tail(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut at = text.len() - max;
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    &text[at..]
-}
-
 /// `ctest <name>: N checks, M failed` -> (N, M).
 fn parse_summary(stdout: &str, name: &str) -> Option<(u64, u64)> {
     let prefix = format!("ctest {name}: ");
@@ -295,33 +150,6 @@ fn parse_summary(stdout: &str, name: &str) -> Option<(u64, u64)> {
     let (checks, rest) = rest.split_once(" checks, ")?;
     let failed = rest.strip_suffix(" failed")?;
     Some((checks.trim().parse().ok()?, failed.trim().parse().ok()?))
-}
-
-/// Runs `f` over `items` on as many threads as there are cores; results in order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, items.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= items.len() {
-                    break;
-                }
-                let result = f(&items[i]);
-                results.lock().unwrap()[i] = Some(result);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.expect("every item was processed"))
-        .collect()
 }
 
 /// How the C programs are run.
@@ -409,94 +237,6 @@ fn run_ctests(config: &str, build: Build, runner: Runner) {
 // ---------------------------------------------------------------------------------
 // The documented static link line
 
-#[derive(Debug, Clone)]
-struct LinkLine {
-    /// Where it is documented.
-    source: String,
-    /// The line as written.
-    line: String,
-    /// Its system libraries (`-l...` after the archive), in order.
-    libs: Vec<String>,
-}
-
-/// Static link lines in a text: a command line (backslash continuations joined) that
-/// names `libironwal.a` and system libraries with `-l`.
-fn find_link_lines(text: &str, source: &str) -> Vec<LinkLine> {
-    let mut joined = Vec::new();
-    let mut current = String::new();
-    for raw in text.lines() {
-        let line = raw.trim().trim_start_matches('#').trim();
-        let line = line.strip_prefix("$ ").unwrap_or(line);
-        if let Some(start) = line.strip_suffix('\\') {
-            current.push_str(start);
-            current.push(' ');
-            continue;
-        }
-        current.push_str(line);
-        joined.push(std::mem::take(&mut current));
-    }
-    joined
-        .into_iter()
-        .filter(|line| {
-            line.split_whitespace()
-                .any(|t| t.trim_matches('`').ends_with("libironwal.a") && !t.contains("$("))
-        })
-        .filter_map(|line| {
-            let libs: Vec<String> = line
-                .split_whitespace()
-                .map(|t| t.trim_matches('`').to_string())
-                .filter(|t| t.starts_with("-l") && t != "-lironwal" && t != "-l:libironwal.a")
-                .collect();
-            (!libs.is_empty()).then(|| LinkLine {
-                source: source.to_string(),
-                line: line.trim().to_string(),
-                libs,
-            })
-        })
-        .collect()
-}
-
-/// README.md's static link line if it has one, else examples-c/Makefile's. When both
-/// document one, they must list the same libraries.
-fn documented_static_link_line() -> LinkLine {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap_or_default();
-    let makefile = std::fs::read_to_string(repo().join("examples-c/Makefile"))
-        .expect("examples-c/Makefile documents the static link line");
-    let from_makefile = find_link_lines(&makefile, "examples-c/Makefile");
-    assert!(
-        !from_makefile.is_empty(),
-        "examples-c/Makefile has no static link line (a `cc ... libironwal.a -l...` comment)"
-    );
-    for other in &from_makefile[1..] {
-        assert_eq!(
-            other.libs, from_makefile[0].libs,
-            "examples-c/Makefile documents two different static link lines"
-        );
-    }
-    // The variable the Makefile's `static` target links with.
-    let variable = makefile
-        .lines()
-        .find_map(|l| l.strip_prefix("IRONWAL_STATIC_LIBS :="))
-        .expect("examples-c/Makefile defines IRONWAL_STATIC_LIBS");
-    let variable: Vec<String> = variable.split_whitespace().map(String::from).collect();
-    assert_eq!(
-        variable, from_makefile[0].libs,
-        "examples-c/Makefile: IRONWAL_STATIC_LIBS differs from its documented link line"
-    );
-    match find_link_lines(&readme, "README.md").into_iter().next() {
-        Some(documented) => {
-            assert_eq!(
-                documented.libs, from_makefile[0].libs,
-                "README.md's static link line `{}` and examples-c/Makefile's `{}` list \
-                 different system libraries",
-                documented.line, from_makefile[0].line
-            );
-            documented
-        }
-        None => from_makefile[0].clone(),
-    }
-}
-
 /// What `rustc --print native-static-libs` reports for this crate's staticlib, built
 /// with the features of this test build into a target directory of its own (kept, so
 /// later runs are quick: cargo replays the note).
@@ -541,53 +281,6 @@ fn native_static_libs() -> Vec<String> {
             panic!("{cmd:?} printed no `native-static-libs:` note:\n{stdout}\n{stderr}")
         });
     line.split_whitespace().map(String::from).collect()
-}
-
-// ---------------------------------------------------------------------------------
-// Tool checks: a missing tool fails, naming the install script.
-
-fn require_tool(program: &str, args: &[&str], what: &str) {
-    match Command::new(program).args(args).output() {
-        Ok(output) if output.status.success() => {}
-        Ok(output) => panic!(
-            "{what}: `{program} {}` failed ({}): {}\n{INSTALL_HINT}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        Err(e) => panic!("{what}: cannot run `{program}`: {e}\n{INSTALL_HINT}"),
-    }
-}
-
-/// The compiler can build and run a sanitized program.
-fn require_sanitizers() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("probe.c");
-    std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
-    let exe = dir.path().join("probe");
-    let output = compiler()
-        .args(SANITIZE_FLAGS)
-        .arg(&source)
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .expect("the C compiler runs");
-    assert!(
-        output.status.success(),
-        "the C compiler cannot build with {SANITIZE_FLAGS:?} (libasan / libubsan missing?):\n{}\n{INSTALL_HINT}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let ran = Command::new(&exe)
-        .env("ASAN_OPTIONS", ASAN_OPTIONS)
-        .output()
-        .expect("the probe runs");
-    assert!(
-        ran.status.success(),
-        "a sanitized empty program fails to run ({}):\n{}\n(LeakSanitizer needs ptrace; \
-         under a debugger or a restrictive sandbox it cannot work)\n{INSTALL_HINT}",
-        ran.status,
-        String::from_utf8_lossy(&ran.stderr)
-    );
 }
 
 // ---------------------------------------------------------------------------------
