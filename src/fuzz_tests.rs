@@ -272,6 +272,7 @@ fn build_segment(
     let header = SegmentHeader {
         start_id,
         stream: stream.to_owned(),
+        preallocated: false,
     };
     let mut bytes = header.encode();
     let data_start = bytes.len() as u64;
@@ -310,13 +311,20 @@ fn segment_strategy() -> impl Strategy<Value = Segment> {
         .prop_map(|(name, start, frames)| build_segment(&name, start, &frames))
 }
 
-fn scan(bytes: &[u8], start_id: u64, data_start: u64, chunk: usize) -> ScanOutcome {
+fn scan(
+    bytes: &[u8],
+    start_id: u64,
+    data_start: u64,
+    chunk: usize,
+    preallocated: bool,
+) -> ScanOutcome {
     scan_segment(
         Arc::new(MemFile(bytes.to_vec())),
         start_id,
         data_start,
         bytes.len() as u64,
         chunk,
+        preallocated,
     )
     .expect("in-memory reads do not fail")
 }
@@ -327,6 +335,7 @@ fn reference_scan(
     bytes: &[u8],
     start_id: u64,
     data_start: u64,
+    preallocated: bool,
 ) -> (FrameIndex, Vec<Damage>, Option<u64>) {
     let valid_at =
         |pos: u64| -> Option<FrameHeader> { check_frame(bytes.get(pos as usize..)?).ok() };
@@ -341,6 +350,7 @@ fn reference_scan(
                 index.push(h.first_id, h.count as u64, h.frame_len());
                 pos += h.frame_len();
             }
+            _ if preallocated && bytes[pos as usize..].iter().all(|&b| b == 0) => break,
             _ => {
                 // A damaged frame whose header looks intact says where the next one is:
                 // a valid frame continuing its ids there resumes the scan.
@@ -778,9 +788,14 @@ fn segment_header_round_trips() {
             stream_name_strategy(),
             any::<u64>(),
             vec(any::<u8>(), 0..300),
+            any::<bool>(),
         ),
-        |(stream, start_id, trailing)| {
-            let header = SegmentHeader { start_id, stream };
+        |(stream, start_id, trailing, preallocated)| {
+            let header = SegmentHeader {
+                start_id,
+                stream,
+                preallocated,
+            };
             let bytes = header.encode();
             prop_assert_eq!(bytes.len() as u64, header.encoded_len());
             prop_assert_eq!(bytes.len() % 8, 0);
@@ -809,9 +824,14 @@ fn segment_header_bit_flips_and_cuts_are_rejected() {
             any::<Index>(),
             0..8u8,
             any::<Index>(),
+            any::<bool>(),
         ),
-        |(stream, start_id, at, bit, cut)| {
-            let header = SegmentHeader { start_id, stream };
+        |(stream, start_id, at, bit, cut, preallocated)| {
+            let header = SegmentHeader {
+                start_id,
+                stream,
+                preallocated,
+            };
             let bytes = header.encode();
             let covered = 32 + header.stream.len();
             let at = at.index(bytes.len());
@@ -1361,7 +1381,13 @@ fn scan_finds_every_frame_of_a_valid_segment() {
         800,
         (segment_strategy(), 0..9000usize),
         |(segment, chunk)| {
-            let outcome = scan(&segment.bytes, segment.start_id, segment.data_start, chunk);
+            let outcome = scan(
+                &segment.bytes,
+                segment.start_id,
+                segment.data_start,
+                chunk,
+                false,
+            );
             prop_assert_eq!(outcome.torn_at, None);
             prop_assert!(outcome.damage.is_empty());
             prop_assert_eq!(outcome.index.end_id, segment.end_id());
@@ -1390,7 +1416,7 @@ fn scan_bit_flip_is_damage_or_torn_tail() {
             let at = segment.data_start as usize + at.index(data);
             let mut bytes = segment.bytes.clone();
             bytes[at] ^= 1 << bit;
-            let outcome = scan(&bytes, segment.start_id, segment.data_start, chunk);
+            let outcome = scan(&bytes, segment.start_id, segment.data_start, chunk, false);
             assert_index_never_lies(&bytes, &outcome, &segment)?;
             let k = segment
                 .frames
@@ -1435,7 +1461,7 @@ fn scan_cut_keeps_exactly_the_whole_frames() {
             let data = segment.bytes.len() - segment.data_start as usize;
             let cut = segment.data_start as usize + cut.index(data + 1);
             let bytes = &segment.bytes[..cut];
-            let outcome = scan(bytes, segment.start_id, segment.data_start, chunk);
+            let outcome = scan(bytes, segment.start_id, segment.data_start, chunk, false);
             let whole: Vec<_> = segment
                 .frames
                 .iter()
@@ -1530,14 +1556,15 @@ fn scan_of_mutated_segment_never_yields_wrong_bytes() {
                 m.apply(&mut bytes);
             }
             let data_start = segment.data_start.min(bytes.len() as u64);
-            let (outcome, peak_alloc) = peak(|| scan(&bytes, segment.start_id, data_start, chunk));
+            let (outcome, peak_alloc) =
+                peak(|| scan(&bytes, segment.start_id, data_start, chunk, false));
             prop_assert!(
                 peak_alloc <= small_multiple(bytes.len()),
                 "scan of {} bytes allocated {peak_alloc} at once",
                 bytes.len()
             );
             assert_index_never_lies(&bytes, &outcome, &segment)?;
-            let (index, damage, torn) = reference_scan(&bytes, segment.start_id, data_start);
+            let (index, damage, torn) = reference_scan(&bytes, segment.start_id, data_start, false);
             prop_assert_eq!(&outcome.index, &index);
             prop_assert_eq!(&outcome.damage, &damage);
             prop_assert_eq!(outcome.torn_at, torn);
@@ -1568,11 +1595,18 @@ fn scan_matches_reference_on_structured_garbage() {
     check(
         "scan_matches_reference_on_structured_garbage",
         2000,
-        (0..1000u64, vec(piece, 0..12), 0..9000usize, 0..3u64),
-        |(start_id, pieces, chunk, misalign)| {
+        (
+            0..1000u64,
+            vec(piece, 0..12),
+            0..9000usize,
+            0..3u64,
+            any::<bool>(),
+        ),
+        |(start_id, pieces, chunk, misalign, preallocated)| {
             let mut bytes = SegmentHeader {
                 start_id,
                 stream: "s".into(),
+                preallocated,
             }
             .encode();
             let data_start = bytes.len() as u64;
@@ -1591,12 +1625,13 @@ fn scan_matches_reference_on_structured_garbage() {
             }
             // Occasionally scan from a misaligned start.
             let data_start = (data_start + misalign).min(bytes.len() as u64);
-            let (outcome, peak_alloc) = peak(|| scan(&bytes, start_id, data_start, chunk));
+            let (outcome, peak_alloc) =
+                peak(|| scan(&bytes, start_id, data_start, chunk, preallocated));
             prop_assert!(
                 peak_alloc <= small_multiple(bytes.len()),
                 "{peak_alloc} bytes"
             );
-            let (index, damage, torn) = reference_scan(&bytes, start_id, data_start);
+            let (index, damage, torn) = reference_scan(&bytes, start_id, data_start, preallocated);
             prop_assert_eq!(&outcome.index, &index);
             prop_assert_eq!(&outcome.damage, &damage);
             prop_assert_eq!(outcome.torn_at, torn);
@@ -1621,12 +1656,12 @@ fn scan_survives_arbitrary_bytes() {
         ),
         |(bytes, start_id, data_start, chunk)| {
             let data_start = data_start.index(bytes.len() + 1) as u64;
-            let (outcome, peak_alloc) = peak(|| scan(&bytes, start_id, data_start, chunk));
+            let (outcome, peak_alloc) = peak(|| scan(&bytes, start_id, data_start, chunk, false));
             prop_assert!(
                 peak_alloc <= small_multiple(bytes.len()),
                 "{peak_alloc} bytes"
             );
-            let (index, damage, torn) = reference_scan(&bytes, start_id, data_start);
+            let (index, damage, torn) = reference_scan(&bytes, start_id, data_start, false);
             prop_assert_eq!(&outcome.index, &index);
             prop_assert_eq!(&outcome.damage, &damage);
             prop_assert_eq!(outcome.torn_at, torn);
@@ -1942,7 +1977,7 @@ fn run_recovery_case(case: RecoveryCase) -> Result<(), TestCaseError> {
     if tail_only {
         // Every whole frame before the first changed byte must survive the cut.
         let kept = &before[..first_change.max(header_len)];
-        let (index, _, _) = reference_scan(kept, target_start, header_len as u64);
+        let (index, _, _) = reference_scan(kept, target_start, header_len as u64, false);
         for id in target_start..index.end_id {
             prop_assert!(
                 exact.contains(&id),
@@ -1963,7 +1998,7 @@ fn run_recovery_case(case: RecoveryCase) -> Result<(), TestCaseError> {
         // Damage is never a reason to drop a complete, valid frame: every frame of the
         // damaged segment whose bytes are still all there, unchanged, reads back exactly
         // (or, for the active segment, the open is refused, which it was not).
-        let (index, _, _) = reference_scan(&before, target_start, header_len as u64);
+        let (index, _, _) = reference_scan(&before, target_start, header_len as u64, false);
         for i in 0..index.frames.len() {
             let span = index.span(i);
             let (from, to) = (span.offset as usize, (span.offset + span.len) as usize);
@@ -2087,7 +2122,9 @@ fn embedded_frame_in_damaged_payload_is_not_mistaken_for_a_real_one() {
 #[test]
 fn header_length_rot_does_not_delete_the_active_segment() {
     let dir = temp_dir();
-    let opts = WalOptions::new(dir.path().join("wal"));
+    let mut opts = WalOptions::new(dir.path().join("wal"));
+    // Not preallocated: the file ends with its last frame.
+    opts.sync_mode = SyncMode::Async;
     {
         let wal = Wal::new(opts.clone()).unwrap();
         wal.append("s", b"zero").unwrap();

@@ -3,17 +3,26 @@
 //!
 //! ```text
 //! 0  [u8; 8] magic "IRONWAL\0"     16 u64 start id (equals the file name)
-//! 8  u16 format version (1)        24 u32 flags (0)
+//! 8  u16 format version (1 or 2)   24 u32 flags (version 1: 0)
 //! 10 u16 stream name length        28 u32 crc32 of bytes 0..28 and the name
 //! 12 u32 header length = align8(32 + name length)
 //! 32 stream name (UTF-8), zero padding to header length
 //! ```
+//!
+//! Version 2 defines flag bit 0, `PREALLOCATED`: the file is zero-filled ahead of its
+//! frames, so zeros from the end of the last frame to the end of the file are free
+//! space, not a torn tail. A header is written with the lowest version that expresses
+//! it, so files without the flag stay readable by version-1 readers.
 
 use super::{align8, le_u32, le_u64};
 use crate::{Error, Result};
 
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"IRONWAL\0";
-pub(crate) const SEGMENT_VERSION: u16 = 1;
+/// Flags are always 0.
+const VERSION_1: u16 = 1;
+/// Adds `FLAG_PREALLOCATED`.
+const VERSION_2: u16 = 2;
+const FLAG_PREALLOCATED: u32 = 1;
 const FIXED_LEN: usize = 32;
 /// The largest header: a 255-byte stream name.
 pub(crate) const MAX_HEADER_LEN: usize = align8(FIXED_LEN as u64 + 255) as usize;
@@ -22,6 +31,8 @@ pub(crate) const MAX_HEADER_LEN: usize = align8(FIXED_LEN as u64 + 255) as usize
 pub(crate) struct SegmentHeader {
     pub start_id: u64,
     pub stream: String,
+    /// Zeros after the last frame are preallocated space (see the module docs).
+    pub preallocated: bool,
 }
 
 impl SegmentHeader {
@@ -32,10 +43,15 @@ impl SegmentHeader {
     pub fn encode(&self) -> Vec<u8> {
         let mut bytes = vec![0u8; self.encoded_len() as usize];
         bytes[0..8].copy_from_slice(&SEGMENT_MAGIC);
-        bytes[8..10].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        let (version, flags) = match self.preallocated {
+            false => (VERSION_1, 0),
+            true => (VERSION_2, FLAG_PREALLOCATED),
+        };
+        bytes[8..10].copy_from_slice(&version.to_le_bytes());
         bytes[10..12].copy_from_slice(&(self.stream.len() as u16).to_le_bytes());
         bytes[12..16].copy_from_slice(&(self.encoded_len() as u32).to_le_bytes());
         bytes[16..24].copy_from_slice(&self.start_id.to_le_bytes());
+        bytes[24..28].copy_from_slice(&flags.to_le_bytes());
         bytes[FIXED_LEN..FIXED_LEN + self.stream.len()].copy_from_slice(self.stream.as_bytes());
         let crc = header_crc(&bytes, self.stream.len());
         bytes[28..32].copy_from_slice(&crc.to_le_bytes());
@@ -53,9 +69,11 @@ impl SegmentHeader {
             return Err(bad("has no IronWal magic"));
         }
         let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-        if version != SEGMENT_VERSION {
-            return Err(bad(&format!("has unsupported format version {version}")));
-        }
+        let known_flags = match version {
+            VERSION_1 => 0,
+            VERSION_2 => FLAG_PREALLOCATED,
+            _ => return Err(bad(&format!("has unsupported format version {version}"))),
+        };
         let name_len = u16::from_le_bytes([bytes[10], bytes[11]]) as usize;
         let header_len = le_u32(bytes, 12) as u64;
         if name_len > 255 || header_len != align8((FIXED_LEN + name_len) as u64) {
@@ -65,7 +83,8 @@ impl SegmentHeader {
             return Err(bad("is truncated"));
         }
         let stored_crc = le_u32(bytes, 28);
-        if stored_crc != header_crc(bytes, name_len) || le_u32(bytes, 24) != 0 {
+        let flags = le_u32(bytes, 24);
+        if stored_crc != header_crc(bytes, name_len) || flags & !known_flags != 0 {
             return Err(bad("fails its CRC"));
         }
         let stream = std::str::from_utf8(&bytes[FIXED_LEN..FIXED_LEN + name_len])
@@ -75,6 +94,7 @@ impl SegmentHeader {
             SegmentHeader {
                 start_id: le_u64(bytes, 16),
                 stream,
+                preallocated: flags & FLAG_PREALLOCATED != 0,
             },
             header_len,
         ))
@@ -113,10 +133,31 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_damage() {
-        let header = SegmentHeader {
-            start_id: 77,
-            stream: "a/b ü".into(),
-        };
+        for preallocated in [false, true] {
+            round_trip_and_reject_damage(SegmentHeader {
+                start_id: 77,
+                stream: "a/b ü".into(),
+                preallocated,
+            });
+        }
+    }
+
+    /// Version 1 (no flags) unless the header is preallocated.
+    #[test]
+    fn writes_the_lowest_version_that_expresses_the_header() {
+        for (preallocated, version, flags) in [(false, 1u16, 0u32), (true, 2, 1)] {
+            let bytes = SegmentHeader {
+                start_id: 3,
+                stream: "s".into(),
+                preallocated,
+            }
+            .encode();
+            assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), version);
+            assert_eq!(le_u32(&bytes, 24), flags);
+        }
+    }
+
+    fn round_trip_and_reject_damage(header: SegmentHeader) {
         let bytes = header.encode();
         assert_eq!(bytes.len() % 8, 0);
         assert_eq!(
@@ -144,6 +185,7 @@ mod tests {
         let bytes = SegmentHeader {
             start_id: 5,
             stream: "stream-name".into(),
+            preallocated: false,
         }
         .encode();
         for cut in 0..bytes.len() {

@@ -49,6 +49,8 @@ impl Config {
         let mut options = WalOptions::new(ROOT);
         options.sync_mode = sync_mode;
         options.read_buffer_size = 4096;
+        // Small preallocation steps (an eighth of this) keep simulated files small.
+        options.max_segment_size = 64 * 1024;
         Config {
             name: name.to_owned(),
             options,

@@ -9,6 +9,8 @@
 //!   for real ones);
 //! - otherwise, a valid frame with a later first id starts further on (8-byte aligned):
 //!   the bytes in between are damage;
+//! - otherwise, in a preallocated segment, zeros from there to the end are free space:
+//!   the frames end there, nothing is torn;
 //! - otherwise everything from there to the end is a torn tail (a write the crash cut
 //!   short, zeros, garbage).
 //! Damage stays on disk and the index points at it (reads fail with a CRC or
@@ -42,13 +44,14 @@ pub(crate) struct ScanOutcome {
 }
 
 /// Scans `file` (of `file_len` bytes) from `data_start`, where frame ids begin at
-/// `start_id`.
+/// `start_id`. `preallocated` comes from the segment header: a zero tail is free space.
 pub(crate) fn scan_segment(
     file: Arc<dyn VfsFile>,
     start_id: u64,
     data_start: u64,
     file_len: u64,
     chunk_size: usize,
+    preallocated: bool,
 ) -> io::Result<ScanOutcome> {
     let mut reader = ChunkReader::new(file, file_len, chunk_size);
     let mut index = FrameIndex::empty(start_id, data_start);
@@ -61,6 +64,7 @@ pub(crate) fn scan_segment(
                 index.push(header.first_id, header.count as u64, header.frame_len());
                 pos += header.frame_len();
             }
+            _ if preallocated && reader.zeros_to_limit(pos)? => break,
             _ => match reader.resume_after_damage(pos, expected)? {
                 Some((next_pos, next)) => {
                     damage.push(Damage {
@@ -98,6 +102,18 @@ impl ChunkReader {
         };
         let whole = self.bytes(pos, header.frame_len() as usize)?;
         Ok(check_frame(whole))
+    }
+
+    /// Whether every byte from `pos` to the limit is zero.
+    fn zeros_to_limit(&mut self, mut pos: u64) -> io::Result<bool> {
+        while pos < self.limit() {
+            let chunk = self.bytes(pos, 64 * 1024)?;
+            if chunk.iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            pos += chunk.len() as u64;
+        }
+        Ok(true)
     }
 
     /// Where valid frames resume after damage at `pos`, whose first id should have been
@@ -176,7 +192,7 @@ mod tests {
         let path = dir.path().join("segment");
         let file = RealFs.open(&path, OpenMode::CreateNew).unwrap();
         write_all_at(&*file, &bytes, 0).unwrap();
-        let outcome = scan_segment(file, 0, 8, bytes.len() as u64, 4096).unwrap();
+        let outcome = scan_segment(file, 0, 8, bytes.len() as u64, 4096, false).unwrap();
         assert_eq!(
             outcome.torn_at, None,
             "valid frames after the damage were cut"

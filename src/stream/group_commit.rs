@@ -4,6 +4,11 @@
 //! whose bytes that covered return without an fsync of their own. Writes go on while
 //! a leader syncs, so the next group forms during the current fsync.
 //!
+//! Gathering: when several threads waited for the last fsync, the writers it released
+//! are about to write again. Rather than sync a half group at once, the next leader
+//! waits, for at most half an fsync's time, until as many threads wait as did last
+//! time. A lone writer never waits (its group is one).
+//!
 //! Positions are log sequence numbers: bytes written to the stream since it was
 //! opened. Invariant: `durable <= written`, and every byte below `durable` is on
 //! stable storage.
@@ -11,17 +16,30 @@
 use crate::{Error, Result};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::storage::vfs::VfsFile;
 
+/// The longest a leader waits for its group to gather.
+const MAX_GATHER: Duration = Duration::from_micros(200);
+
 pub(crate) struct GroupCommit {
     state: Mutex<SyncState>,
+    /// Signalled when `durable` or `failure` changes.
     synced: Condvar,
+    /// Signalled when a thread starts waiting (for a gathering leader).
+    joined: Condvar,
 }
 
 struct SyncState {
     durable: u64,
     leader_active: bool,
+    /// Threads inside `wait_durable` (the leader included).
+    waiting: usize,
+    /// How many threads waited when the last fsync ended: the group to gather.
+    last_group: usize,
+    /// How long the last fsync took.
+    last_sync: Duration,
     /// Set by the first failed fsync; the stream never accepts writes again.
     failure: Option<String>,
 }
@@ -39,9 +57,13 @@ impl GroupCommit {
             state: Mutex::new(SyncState {
                 durable: 0,
                 leader_active: false,
+                waiting: 0,
+                last_group: 1,
+                last_sync: Duration::ZERO,
                 failure: None,
             }),
             synced: Condvar::new(),
+            joined: Condvar::new(),
         }
     }
 
@@ -73,6 +95,22 @@ impl GroupCommit {
         target: impl Fn() -> Result<SyncTarget>,
     ) -> Result<()> {
         let mut state = self.state.lock();
+        if state.durable >= position && state.failure.is_none() {
+            return Ok(());
+        }
+        state.waiting += 1;
+        self.joined.notify_one();
+        let outcome = self.wait_or_lead(&mut state, position, target);
+        state.waiting -= 1;
+        outcome
+    }
+
+    fn wait_or_lead(
+        &self,
+        state: &mut parking_lot::MutexGuard<'_, SyncState>,
+        position: u64,
+        target: impl Fn() -> Result<SyncTarget>,
+    ) -> Result<()> {
         loop {
             if let Some(failure) = &state.failure {
                 return Err(Error::Poisoned(failure.clone()));
@@ -81,19 +119,23 @@ impl GroupCommit {
                 return Ok(());
             }
             if state.leader_active {
-                self.synced.wait(&mut state);
+                self.synced.wait(state);
                 continue;
             }
             state.leader_active = true;
-            drop(state);
-            let synced = target().map(
-                |SyncTarget {
-                     file,
-                     written,
-                     what,
-                 }| (file.sync_data(), written, what),
-            );
-            state = self.state.lock();
+            self.gather(state);
+            let started = Instant::now();
+            let synced = parking_lot::MutexGuard::unlocked(state, || {
+                target().map(
+                    |SyncTarget {
+                         file,
+                         written,
+                         what,
+                     }| (file.sync_data(), written, what),
+                )
+            });
+            state.last_sync = started.elapsed();
+            state.last_group = state.waiting;
             state.leader_active = false;
             let (outcome, written, what) = match synced {
                 Ok(synced) => synced,
@@ -112,6 +154,16 @@ impl GroupCommit {
                 }
             }
             self.synced.notify_all();
+        }
+    }
+
+    /// Lets the group the last fsync released write again before this leader syncs.
+    fn gather(&self, state: &mut parking_lot::MutexGuard<'_, SyncState>) {
+        let deadline = Instant::now() + (state.last_sync / 2).min(MAX_GATHER);
+        while state.waiting < state.last_group {
+            if self.joined.wait_until(state, deadline).timed_out() {
+                break;
+            }
         }
     }
 }

@@ -153,8 +153,15 @@ impl Stream {
             Some(index) => index,
             None => {
                 let chunk = self.shared.options.read_buffer_size;
-                let scanned = scan_segment(file.clone(), start_id, data_start, file_len, chunk)
-                    .map_err(|e| context(e, "scan"))?;
+                let scanned = scan_segment(
+                    file.clone(),
+                    start_id,
+                    data_start,
+                    file_len,
+                    chunk,
+                    header.preallocated,
+                )
+                .map_err(|e| context(e, "scan"))?;
                 let mut index = scanned.index;
                 if scanned.torn_at.is_none() {
                     self.persist_index(&index);

@@ -96,6 +96,7 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         data_start,
         file_len,
         shared.options.read_buffer_size,
+        header.preallocated,
     )
     .map_err(|e| context(e, "scan"))?;
     if let (Some(damage), CorruptionPolicy::Error) = (scanned.damage.first(), policy) {
@@ -106,6 +107,7 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
             damage.ids
         )));
     }
+    let mut allocated = file_len;
     if let Some(torn_at) = scanned.torn_at {
         if policy == CorruptionPolicy::Error {
             return Err(Error::Corruption(format!(
@@ -118,12 +120,15 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         file.set_len(torn_at)
             .map_err(|e| context(e, "cut torn tail of"))?;
         file.sync_data().map_err(|e| context(e, "fsync"))?;
+        allocated = torn_at;
     }
     let index = scanned.index;
     let active = ActiveSegment {
         start_id: active_start,
         len: index.data_end,
         next_id: index.end_id,
+        allocated,
+        preallocated: header.preallocated,
     };
     let view = View {
         sealed: segments[..segments.len() - 1].to_vec(),

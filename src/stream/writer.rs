@@ -11,7 +11,7 @@ use crate::format::frame_index::FrameIndex;
 use crate::format::segment_header::SegmentHeader;
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
 use crate::storage::vfs::{replace_file, write_all_at, OpenMode, ReplaceStage, VfsFile};
-use crate::{Error, ReadStrategy, Result};
+use crate::{Error, ReadStrategy, Result, SyncMode};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -31,7 +31,18 @@ pub(crate) struct ActiveSegment {
     /// Bytes in use: header plus complete frames. Appends go here.
     pub len: u64,
     pub next_id: u64,
+    /// The file's length. Invariant: every byte in `len..allocated` is zero.
+    pub allocated: u64,
+    /// Whether the header says so: the file is zero-filled ahead of its frames.
+    pub preallocated: bool,
 }
+
+/// How far ahead of its frames a preallocated segment is zero-filled: an eighth of the
+/// segment size limit, at most this. Strict appends then fdatasync with no file size to
+/// update; one in a step's worth of bytes pays for it.
+const MAX_PREALLOCATION_STEP: u64 = 1 << 20;
+/// Zeros written when preallocating.
+static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 impl Writer {
     pub fn not_created() -> Self {
@@ -101,9 +112,13 @@ impl Stream {
         let active = writer.active.as_mut().expect("created above");
         let file = self.segment_file(active.start_id)?;
         let first_id = active.next_id;
-        if let Err(e) = write_all_at(&*file, frame.seal(first_id), active.len) {
+        let written = self
+            .preallocate(&*file, active, frame.len())
+            .and_then(|()| write_all_at(&*file, frame.seal(first_id), active.len));
+        if let Err(e) = written {
             // Drop any partial frame so no garbage is left behind the next one.
             let _ = file.set_len(active.len);
+            active.allocated = active.len;
             return Err(io_context(
                 e,
                 &format!("stream {:?}: write at offset {} of", self.name, active.len),
@@ -119,6 +134,29 @@ impl Stream {
             .expect("view follows writer")
             .push(first_id, count, frame.len());
         Ok((first_id..first_id + count, writer.written))
+    }
+
+    /// Zero-fills a preallocated active segment so that a frame of `frame_len` bytes
+    /// fits below `allocated`, a whole step ahead (within the segment size limit).
+    fn preallocate(
+        &self,
+        file: &dyn VfsFile,
+        active: &mut ActiveSegment,
+        frame_len: u64,
+    ) -> std::io::Result<()> {
+        let needed = active.len + frame_len;
+        if !active.preallocated || needed <= active.allocated {
+            return Ok(());
+        }
+        let max_len = self.shared.options.max_segment_size;
+        let step = (max_len / 8).min(MAX_PREALLOCATION_STEP);
+        let target = needed.max((active.len + step).min(max_len));
+        while active.allocated < target {
+            let n = (target - active.allocated).min(ZEROS.len() as u64) as usize;
+            write_all_at(file, &ZEROS[..n], active.allocated)?;
+            active.allocated += n as u64;
+        }
+        Ok(())
     }
 
     /// What a group-commit leader syncs: the active segment as of now.
@@ -203,7 +241,7 @@ impl Stream {
                 &self.dir,
             )
         })?;
-        let header_len = self.create_segment(0)?;
+        let (header_len, preallocated) = self.create_segment(0)?;
         vfs.sync_dir(root)
             .map_err(|e| self.fsync_failed(format!("fsync of directory {}", root.display()), e))?;
         self.shared
@@ -213,18 +251,23 @@ impl Stream {
             start_id: 0,
             len: header_len,
             next_id: 0,
+            allocated: header_len,
+            preallocated,
         });
         self.view.write().active = Some(FrameIndex::empty(0, header_len));
         Ok(())
     }
 
     /// Creates segment `start_id` atomically (temp file, fsync, rename, directory
-    /// fsync) and caches its handle. Returns the header length.
-    fn create_segment(&self, start_id: u64) -> Result<u64> {
+    /// fsync) and caches its handle. Returns the header length and whether the segment
+    /// is preallocated (in `Strict` mode, where every append fdatasyncs).
+    fn create_segment(&self, start_id: u64) -> Result<(u64, bool)> {
         let path = self.segment_path(start_id);
+        let preallocated = self.shared.options.sync_mode == SyncMode::Strict;
         let header = SegmentHeader {
             start_id,
             stream: self.name.clone(),
+            preallocated,
         }
         .encode();
         let file = replace_file(&*self.shared.vfs, &path, &header).map_err(|failed| {
@@ -248,7 +291,7 @@ impl Stream {
         self.shared
             .open_segments
             .replace((self.uid, start_id), OpenSegment::Active(file));
-        Ok(header.len() as u64)
+        Ok((header.len() as u64, preallocated))
     }
 
     /// Seals the active segment (fsync, persisted frame index) and starts the next.
@@ -262,6 +305,11 @@ impl Stream {
         let (old_start, next_id) = (old.start_id, old.next_id);
         let old_path = self.segment_path(old_start);
         let file = self.segment_file(old_start)?;
+        // A sealed segment ends with its last frame: no preallocated zeros.
+        if old.allocated > old.len {
+            file.set_len(old.len)
+                .map_err(|e| io_context(e, "trim preallocated space of", &old_path))?;
+        }
         file.sync_data()
             .map_err(|e| self.fsync_failed(format!("fdatasync of {}", old_path.display()), e))?;
         self.group_commit.mark_durable(writer.written);
@@ -272,7 +320,7 @@ impl Stream {
             .clone()
             .expect("view follows writer");
         self.persist_index(&sealed_index);
-        let header_len = self.create_segment(next_id)?;
+        let (header_len, preallocated) = self.create_segment(next_id)?;
         let map = match self.shared.options.read_strategy {
             ReadStrategy::Mmap => file.map().map_err(|e| io_context(e, "map", &old_path))?,
             ReadStrategy::StandardIo => None,
@@ -296,6 +344,8 @@ impl Stream {
             start_id: next_id,
             len: header_len,
             next_id,
+            allocated: header_len,
+            preallocated,
         });
         Ok(())
     }
