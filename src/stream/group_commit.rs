@@ -27,7 +27,7 @@ pub(crate) struct GroupCommit {
     state: Mutex<SyncState>,
     /// Signalled when `durable` or `failure` changes.
     synced: Condvar,
-    /// Signalled when a thread starts waiting (for a gathering leader).
+    /// Signalled when the group a leader gathers is complete.
     joined: Condvar,
 }
 
@@ -99,7 +99,10 @@ impl GroupCommit {
             return Ok(());
         }
         state.waiting += 1;
-        self.joined.notify_one();
+        // Wake a gathering leader only when its group is complete.
+        if state.leader_active && state.waiting >= state.last_group {
+            self.joined.notify_one();
+        }
         let outcome = self.wait_or_lead(&mut state, position, target);
         state.waiting -= 1;
         outcome
