@@ -188,7 +188,7 @@ impl VfsFile for MemFile {
         Ok(self.0.len() as u64)
     }
 
-    fn map(&self) -> io::Result<Option<memmap2::Mmap>> {
+    fn map(&self, _len: u64) -> io::Result<Option<memmap2::Mmap>> {
         Ok(None)
     }
 }

@@ -453,3 +453,37 @@ fn max_open_segments_bounds_file_descriptors() {
         );
     }
 }
+
+/// With `Mmap`, the active segment is read through a mapping made ahead of its end: an
+/// entry larger than the segment size limit (alone in its segment), entries appended
+/// after the mapping was made, and the same entries after the segment is sealed all
+/// read back exactly, by `get` and by an iterator that follows the appends.
+#[test]
+fn mmap_reads_of_the_active_segment_follow_appends() {
+    let tmp = TempDir::new().unwrap();
+    let mut o = opts(tmp.path());
+    o.read_strategy = ReadStrategy::Mmap;
+    o.max_segment_size = 64 * 1024;
+    let wal = open(&o);
+    let big = payload_text("s", 0, 200 * 1024);
+    assert_eq!(wal.append("s", &big).unwrap(), 0);
+    assert_eq!(wal.get("s", 0).unwrap(), Some(big.clone()));
+    let mut it = wal.iter("s", 0).unwrap();
+    assert_eq!(it.next().unwrap().unwrap(), big);
+    for id in 1..40u64 {
+        let entry = payload_sized("s", id, 3000);
+        assert_eq!(wal.append("s", &entry).unwrap(), id);
+        assert_eq!(wal.get("s", id).unwrap(), Some(entry.clone()), "get {id}");
+        assert_eq!(it.next().unwrap().unwrap(), entry, "iter {id}");
+    }
+    assert!(it.next().is_none());
+    assert!(segments(&tmp.path().join("s")).len() > 2, "rotated");
+    for id in 1..40u64 {
+        assert_eq!(wal.get("s", id).unwrap(), Some(payload_sized("s", id, 3000)));
+    }
+    drop(wal);
+    assert_stream_with(&open(&o), "s", 0..40, |s, id| match id {
+        0 => payload_text(s, 0, 200 * 1024),
+        _ => payload_sized(s, id, 3000),
+    });
+}

@@ -74,7 +74,7 @@ impl VfsFile for CountingFile {
     fn len(&self) -> io::Result<u64> {
         self.inner.len()
     }
-    fn map(&self) -> io::Result<Option<memmap2::Mmap>> {
-        self.inner.map()
+    fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>> {
+        self.inner.map(len)
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod counting_vfs;
 pub(crate) mod open_segments;
 pub(crate) mod root_lock;
 pub(crate) mod scan;
+pub(crate) mod segment_map;
 #[cfg(test)]
 pub(crate) mod sim_fs;
 pub(crate) mod vfs;

@@ -2,6 +2,7 @@
 //! and mappings by `max_open_segments`. A sealed segment's frame index lives in its
 //! entry, so it is loaded on first read and evicted with the file.
 
+use super::segment_map::SegmentMap;
 use super::vfs::VfsFile;
 use crate::format::frame_index::FrameIndex;
 use lru::LruCache;
@@ -16,7 +17,7 @@ pub(crate) type SegmentKey = (u64, u64);
 pub(crate) struct SealedSegment {
     pub file: Arc<dyn VfsFile>,
     /// The whole file, when `ReadStrategy::Mmap` is configured.
-    pub map: Option<memmap2::Mmap>,
+    pub map: Option<Arc<SegmentMap>>,
     pub index: FrameIndex,
 }
 

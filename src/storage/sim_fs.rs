@@ -1119,7 +1119,7 @@ impl VfsFile for SimFile {
         }
     }
 
-    fn map(&self) -> io::Result<Option<memmap2::Mmap>> {
+    fn map(&self, _len: u64) -> io::Result<Option<memmap2::Mmap>> {
         Ok(None)
     }
 }

@@ -50,9 +50,11 @@ pub(crate) trait VfsFile: Send + Sync {
     fn sync_data(&self) -> io::Result<()>;
     fn set_len(&self, len: u64) -> io::Result<()>;
     fn len(&self) -> io::Result<u64>;
-    /// A read-only mapping of the whole file, where the implementation supports it.
-    /// Only called for files that never change again.
-    fn map(&self) -> io::Result<Option<memmap2::Mmap>>;
+    /// A read-only mapping of the file's first `len` bytes (which may run past its
+    /// end: pages wholly past the end must not be touched), where the implementation
+    /// supports it. Read only through `SegmentMap`, which never exposes bytes that may
+    /// still change.
+    fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>>;
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
@@ -234,12 +236,15 @@ impl VfsFile for RealFile {
         Ok(self.0.metadata()?.len())
     }
 
-    fn map(&self) -> io::Result<Option<memmap2::Mmap>> {
-        if self.len()? == 0 {
+    fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>> {
+        if len == 0 {
             return Ok(None);
         }
-        // SAFETY: only sealed segments are mapped; IronWal never writes to or shrinks
-        // them again (they are deleted whole, which keeps a mapping valid).
-        Ok(Some(unsafe { memmap2::Mmap::map(&self.0)? }))
+        // SAFETY: segments are mapped for reading only. IronWal never shrinks a segment
+        // below the bytes readers may read (frames below the view's end; a sealed
+        // segment is deleted whole, which keeps a mapping valid), and bytes that may
+        // still be written are never referenced (see `SegmentMap`).
+        let map = unsafe { memmap2::MmapOptions::new().len(len as usize).map(&self.0)? };
+        Ok(Some(map))
     }
 }

@@ -14,6 +14,7 @@ pub(crate) use recovery::recover_stream;
 use crate::format::frame_index::FrameIndex;
 use crate::storage::block_cache::BlockCache;
 use crate::storage::open_segments::OpenSegments;
+use crate::storage::segment_map::SegmentMap;
 use crate::storage::vfs::Vfs;
 use crate::WalOptions;
 use group_commit::GroupCommit;
@@ -91,6 +92,9 @@ pub(crate) struct Stream {
     shared: Arc<Shared>,
     writer: Mutex<writer::Writer>,
     view: RwLock<View>,
+    /// With `ReadStrategy::Mmap`: a mapping of the active segment (its start id), made
+    /// on first read and remade when reads reach past it.
+    active_map: RwLock<Option<(u64, Arc<SegmentMap>)>>,
     group_commit: GroupCommit,
     /// Serializes truncates so their deletions stay in id order.
     truncating: Mutex<()>,
@@ -111,6 +115,7 @@ impl Stream {
             shared,
             writer: Mutex::new(writer),
             view: RwLock::new(view),
+            active_map: RwLock::new(None),
             group_commit: GroupCommit::new(),
             truncating: Mutex::new(()),
         }

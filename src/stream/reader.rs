@@ -14,10 +14,14 @@ use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
 use crate::storage::chunk_reader::ChunkReader;
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
 use crate::storage::scan::scan_segment;
+use crate::storage::segment_map::SegmentMap;
 use crate::storage::vfs::{read_exact_at, read_file, OpenMode, VfsFile};
 use crate::{Error, ReadStrategy, Result};
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// The most of an active segment mapped ahead of its end (address space, not memory).
+const MAX_ACTIVE_MAP_LEN: u64 = 1 << 30;
 
 /// Where the frame holding an id is.
 enum Located {
@@ -57,13 +61,22 @@ impl Stream {
                 return Ok(Some(frame.entry((id - frame.first_id) as usize).to_vec()));
             }
         }
+        let span_end = span.offset + span.len;
         let entry = match sealed.as_deref() {
-            None => {
-                let bytes = self.read_span(&*self.segment_file(start_id)?, start_id, span)?;
-                self.entry_from_frame(start_id, &bytes, span, id)?
-            }
+            None => match self.active_map(start_id, span_end)? {
+                Some(map) => {
+                    let bytes = map.range(span.offset, span_end).expect("mapped that far");
+                    self.entry_from_frame(start_id, bytes, span, id)?
+                }
+                None => {
+                    let bytes = self.read_span(&*self.segment_file(start_id)?, start_id, span)?;
+                    self.entry_from_frame(start_id, &bytes, span, id)?
+                }
+            },
             Some(SealedSegment { map: Some(map), .. }) => {
-                let bytes = slice_of(map, span).ok_or_else(|| self.beyond_file(start_id, span))?;
+                let bytes = map
+                    .range(span.offset, span_end)
+                    .ok_or_else(|| self.beyond_file(start_id, span))?;
                 self.entry_from_frame(start_id, bytes, span, id)?
             }
             Some(segment) => {
@@ -72,6 +85,28 @@ impl Stream {
             }
         };
         Ok(Some(entry))
+    }
+
+    /// With `ReadStrategy::Mmap`, a mapping of active segment `start_id` that reaches
+    /// `end` (mapped ahead, up to the segment size limit, so appends rarely need a new
+    /// one). `None` means: read with `pread` (also when the mapping cannot be made).
+    fn active_map(&self, start_id: u64, end: u64) -> Result<Option<Arc<SegmentMap>>> {
+        if self.shared.options.read_strategy != ReadStrategy::Mmap {
+            return Ok(None);
+        }
+        if let Some((mapped_start, map)) = &*self.active_map.read() {
+            if *mapped_start == start_id && map.len() >= end {
+                return Ok(Some(map.clone()));
+            }
+        }
+        let ahead = self.shared.options.max_segment_size.min(MAX_ACTIVE_MAP_LEN);
+        let file = self.segment_file(start_id)?;
+        let Ok(Some(map)) = file.map(end.max(ahead)) else {
+            return Ok(None);
+        };
+        let map = Arc::new(SegmentMap::new(map));
+        *self.active_map.write() = Some((start_id, map.clone()));
+        Ok(Some(map))
     }
 
     /// The bytes of the frame at `span` of segment `start_id`.
@@ -172,7 +207,10 @@ impl Stream {
             }
         };
         let map = match self.shared.options.read_strategy {
-            ReadStrategy::Mmap => file.map().map_err(|e| context(e, "map"))?,
+            ReadStrategy::Mmap => file
+                .map(file_len)
+                .map_err(|e| context(e, "map"))?
+                .map(|map| Arc::new(SegmentMap::new(map))),
             ReadStrategy::StandardIo => None,
         };
         let segment = Arc::new(SealedSegment { file, map, index });
@@ -257,13 +295,9 @@ impl Stream {
     }
 }
 
-fn slice_of(map: &memmap2::Mmap, span: FrameSpan) -> Option<&[u8]> {
-    map.get(span.offset as usize..(span.offset + span.len) as usize)
-}
-
 /// Bytes of the segment a cursor is walking.
 enum SegmentBytes {
-    Mapped(Arc<SealedSegment>),
+    Mapped(Arc<SegmentMap>),
     Read(ChunkReader),
 }
 
@@ -351,14 +385,17 @@ impl FrameCursor {
                 .ok_or_else(|| stream.missing(active.start_id, self.next_id))?;
             let (start_id, limit) = (active.start_id, active.data_end);
             drop(view);
-            let reader = ChunkReader::new(
-                stream.segment_file(start_id)?,
-                limit,
-                stream.shared.options.read_buffer_size,
-            );
+            let bytes = match stream.active_map(start_id, limit)? {
+                Some(map) => SegmentBytes::Mapped(map),
+                None => SegmentBytes::Read(ChunkReader::new(
+                    stream.segment_file(start_id)?,
+                    limit,
+                    stream.shared.options.read_buffer_size,
+                )),
+            };
             self.segment = Some(SegmentCursor {
                 start_id,
-                bytes: SegmentBytes::Read(reader),
+                bytes,
                 pos: span.offset,
                 limit,
             });
@@ -369,16 +406,17 @@ impl FrameCursor {
         drop(view);
         let segment = stream.sealed_segment(start_id)?;
         let span = stream.span_in_sealed(&segment, self.next_id)?;
-        let mapped_len = segment
-            .map
-            .as_ref()
-            .map_or(u64::MAX, |map| map.len() as u64);
-        let limit = segment.index.data_end.min(mapped_len);
-        let bytes = if segment.map.is_some() {
-            SegmentBytes::Mapped(segment)
-        } else {
-            let chunk = stream.shared.options.read_buffer_size;
-            SegmentBytes::Read(ChunkReader::new(segment.file.clone(), limit, chunk))
+        let (limit, bytes) = match &segment.map {
+            Some(map) => (
+                segment.index.data_end.min(map.len()),
+                SegmentBytes::Mapped(map.clone()),
+            ),
+            None => {
+                let limit = segment.index.data_end;
+                let chunk = stream.shared.options.read_buffer_size;
+                let reader = ChunkReader::new(segment.file.clone(), limit, chunk);
+                (limit, SegmentBytes::Read(reader))
+            }
         };
         self.segment = Some(SegmentCursor {
             start_id,
@@ -403,14 +441,14 @@ impl FrameCursor {
         };
         let frame_error = |defect| stream.frame_error(start_id, pos, defect);
         let head = match &mut cursor.bytes {
-            SegmentBytes::Mapped(segment) => mapped(segment, pos, limit),
+            SegmentBytes::Mapped(map) => map.range(pos, limit).expect("limit is mapped"),
             SegmentBytes::Read(reader) => reader.bytes(pos, FRAME_HEADER_LEN).map_err(read_err)?,
         };
         let frame_len = parse_header(head, limit - pos)
             .map_err(frame_error)?
             .frame_len();
         let bytes = match &mut cursor.bytes {
-            SegmentBytes::Mapped(segment) => &mapped(segment, pos, limit)[..frame_len as usize],
+            SegmentBytes::Mapped(map) => map.range(pos, pos + frame_len).expect("below limit"),
             SegmentBytes::Read(reader) => {
                 reader.bytes(pos, frame_len as usize).map_err(read_err)?
             }
@@ -430,11 +468,4 @@ impl FrameCursor {
         }
         Ok(())
     }
-}
-
-/// The mapped bytes of a sealed segment from `pos` up to `limit` (or the mapping's end).
-fn mapped(segment: &SealedSegment, pos: u64, limit: u64) -> &[u8] {
-    let map = segment.map.as_ref().expect("mapped cursor");
-    let end = (limit as usize).min(map.len());
-    map.get(pos as usize..end).unwrap_or(&[])
 }

@@ -10,6 +10,7 @@ use crate::format::frame::EncodedFrame;
 use crate::format::frame_index::FrameIndex;
 use crate::format::segment_header::SegmentHeader;
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
+use crate::storage::segment_map::SegmentMap;
 use crate::storage::vfs::{replace_file, write_all_at, OpenMode, ReplaceStage, VfsFile};
 use crate::{Error, ReadStrategy, Result, SyncMode};
 use std::ops::Range;
@@ -302,12 +303,12 @@ impl Stream {
             .active
             .as_ref()
             .expect("rotate needs an active segment");
-        let (old_start, next_id) = (old.start_id, old.next_id);
+        let (old_start, next_id, old_len) = (old.start_id, old.next_id, old.len);
         let old_path = self.segment_path(old_start);
         let file = self.segment_file(old_start)?;
         // A sealed segment ends with its last frame: no preallocated zeros.
-        if old.allocated > old.len {
-            file.set_len(old.len)
+        if old.allocated > old_len {
+            file.set_len(old_len)
                 .map_err(|e| io_context(e, "trim preallocated space of", &old_path))?;
         }
         file.sync_data()
@@ -322,7 +323,10 @@ impl Stream {
         self.persist_index(&sealed_index);
         let (header_len, preallocated) = self.create_segment(next_id)?;
         let map = match self.shared.options.read_strategy {
-            ReadStrategy::Mmap => file.map().map_err(|e| io_context(e, "map", &old_path))?,
+            ReadStrategy::Mmap => file
+                .map(old_len)
+                .map_err(|e| io_context(e, "map", &old_path))?
+                .map(|map| Arc::new(SegmentMap::new(map))),
             ReadStrategy::StandardIo => None,
         };
         let sealed = SealedSegment {
