@@ -146,6 +146,7 @@ fn compress(_raw: &[u8]) -> Option<Vec<u8>> {
 
 /// Parses the header at the start of `bytes`; `available` is how many bytes of the
 /// file remain from the frame's offset (the frame must fit in them).
+#[inline]
 pub(crate) fn parse_header(
     bytes: &[u8],
     available: u64,
@@ -240,6 +241,7 @@ impl DecodedFrame {
 }
 
 /// The raw payload of a CRC-checked frame: borrowed, or decompressed.
+#[inline]
 pub(crate) fn raw_payload<'a>(
     bytes: &'a [u8],
     header: &FrameHeader,
@@ -259,6 +261,7 @@ pub(crate) fn raw_payload<'a>(
 
 /// The `count` length-prefixed entries of a raw payload, checked up front to add up to
 /// exactly its length.
+#[inline]
 pub(crate) fn entries(raw: &[u8], count: u32, offset: u64) -> Result<Entries<'_>> {
     let (mut at, mut seen) = (0usize, 0u32);
     while seen < count {

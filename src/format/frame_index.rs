@@ -83,10 +83,16 @@ impl FrameIndex {
         if id < self.start_id || id >= self.end_id {
             return None;
         }
-        let i = self
-            .frames
-            .partition_point(|f| f.first_id <= id)
-            .checked_sub(1)?;
+        // Where the frame is when every frame before it holds one entry (the common
+        // case): found without a search.
+        let guess = (id - self.start_id) as usize;
+        let i = match self.frames.get(guess) {
+            Some(frame) if frame.first_id == id => guess,
+            _ => self
+                .frames
+                .partition_point(|f| f.first_id <= id)
+                .checked_sub(1)?,
+        };
         Some((i, self.span(i)))
     }
 

@@ -6,8 +6,8 @@
 use super::{index_path, Stream};
 use crate::error::io_context;
 use crate::format::frame::{
-    check_frame, entries, parse_header, raw_payload, DecodedFrame, FrameDefect, FrameHeader,
-    FRAME_HEADER_LEN,
+    check_frame, entries, parse_header, raw_payload, verify_crc, DecodedFrame, FrameDefect,
+    FrameHeader, FRAME_HEADER_LEN,
 };
 use crate::format::frame_index::{FrameIndex, FrameSpan};
 use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
@@ -344,7 +344,11 @@ impl FrameCursor {
             if !readable && !self.position()? {
                 return Ok(None);
             }
-            self.read_frame()?;
+            if let Some(entry) = self.read_frame()? {
+                self.started = true;
+                self.next_id += 1;
+                return Ok(Some((self.next_id - 1, entry)));
+            }
         }
     }
 
@@ -427,8 +431,9 @@ impl FrameCursor {
         Ok(true)
     }
 
-    /// Reads the frame at the cursor and queues its entries from `next_id` on.
-    fn read_frame(&mut self) -> Result<()> {
+    /// Reads the frame at the cursor: returns entry `next_id` and queues the ones after
+    /// it (`None` if the frame holds only earlier ids).
+    fn read_frame(&mut self) -> Result<Option<Vec<u8>>> {
         let stream = &self.stream;
         let cursor = self.segment.as_mut().expect("positioned");
         let (start_id, pos, limit) = (cursor.start_id, cursor.pos, cursor.limit);
@@ -444,28 +449,27 @@ impl FrameCursor {
             SegmentBytes::Mapped(map) => map.range(pos, limit).expect("limit is mapped"),
             SegmentBytes::Read(reader) => reader.bytes(pos, FRAME_HEADER_LEN).map_err(read_err)?,
         };
-        let frame_len = parse_header(head, limit - pos)
-            .map_err(frame_error)?
-            .frame_len();
+        let header = parse_header(head, limit - pos).map_err(frame_error)?;
+        let frame_len = header.frame_len();
         let bytes = match &mut cursor.bytes {
             SegmentBytes::Mapped(map) => map.range(pos, pos + frame_len).expect("below limit"),
             SegmentBytes::Read(reader) => {
                 reader.bytes(pos, frame_len as usize).map_err(read_err)?
             }
         };
-        let header = check_frame(bytes).map_err(frame_error)?;
+        verify_crc(bytes, &header).map_err(frame_error)?;
         cursor.pos += frame_len;
         if header.end_id() <= self.next_id {
-            return Ok(());
+            return Ok(None);
         }
         if header.first_id > self.next_id {
             return Err(stream.missing(start_id, self.next_id));
         }
         let raw = raw_payload(bytes, &header, pos)?;
         let skip = (self.next_id - header.first_id) as usize;
-        for entry in entries(&raw, header.count, pos)?.skip(skip) {
-            self.ready.push_back(entry.to_vec());
-        }
-        Ok(())
+        let mut wanted = entries(&raw, header.count, pos)?.skip(skip);
+        let first = wanted.next().map(<[u8]>::to_vec);
+        self.ready.extend(wanted.map(<[u8]>::to_vec));
+        Ok(first)
     }
 }
