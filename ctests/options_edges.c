@@ -99,6 +99,8 @@ static long segment_size_after(const char *sub, size_t min_size, size_t entry_le
     REQUIRE(opts != NULL);
     CHECK_OK(ironwal_options_set_compression(opts, IRONWAL_COMPRESSION_LZ4));
     CHECK_OK(ironwal_options_set_min_compression_size(opts, min_size));
+    /* Async segments are not preallocated: the file ends with its last frame. */
+    CHECK_OK(ironwal_options_set_sync_mode(opts, IRONWAL_SYNC_ASYNC));
     ironwal_wal *wal = NULL;
     CHECK_OK(ironwal_open(opts, &wal));
     ironwal_options_free(opts);

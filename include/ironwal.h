@@ -91,7 +91,8 @@ typedef struct ironwal_sharded ironwal_sharded;
 
 /**
  * A transaction on one stream. One thread at a time. Stays valid after its WAL is
- * closed (and keeps the WAL's root lock until freed). Release with `ironwal_txn_free`.
+ * closed (and keeps the WAL's root lock until it is committed or freed). Release with
+ * `ironwal_txn_free`.
  */
 typedef struct ironwal_txn ironwal_txn;
 
@@ -111,8 +112,18 @@ typedef int32_t ironwal_status;
  * (never with `free`). `cap` is bookkeeping for the library.
  */
 typedef struct {
+  /**
+   * The bytes; never NULL once filled by the library (also for 0 bytes), NULL
+   * after `ironwal_buf_free`.
+   */
   uint8_t *data;
+  /**
+   * Number of bytes at `data`.
+   */
   size_t len;
+  /**
+   * Size of the allocation, for `ironwal_buf_free` (0 when nothing is allocated).
+   */
   size_t cap;
 } ironwal_buf;
 
@@ -364,8 +375,8 @@ ironwal_status ironwal_open(const ironwal_options *options, ironwal_wal **out_wa
 
 /**
  * Closes a WAL handle. Accepts NULL. Iterators and transactions made from it stay
- * valid and must still be freed; the root lock is released once the handle and all
- * its transactions are gone.
+ * valid and must still be freed; the root lock is released once the handle is closed
+ * and all its transactions are committed or freed.
  *
  * # Safety
  * `wal` is NULL or came from `ironwal_open`, is not in use by another thread, and is

@@ -2,7 +2,8 @@
 # Installs the tools tests/c_api.rs needs on Debian/Ubuntu (run as root, or with sudo):
 #   - a C compiler with the AddressSanitizer and UBSan runtimes (gcc, libasan, libubsan),
 #   - valgrind,
-#   - make (examples-c/Makefile, `make install`), pkg-config (tests/install.rs),
+#   - make (examples-c/Makefile, `make install`), pkg-config, nm and readelf
+#     (binutils; tests/install.rs),
 #   - g++ (the C++ wrapper's tests),
 #   - Go with cgo (bindings/go, Debian's golang-go),
 #   - Zig (bindings/zig), from PyPI's `ziglang` package, run as `python3 -m ziglang`.
@@ -26,6 +27,7 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 if [ -n "$gcc_major" ]; then
     # libgcc-N-dev holds the link-time libasan.so / libubsan.so for gcc N, and pulls in

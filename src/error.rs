@@ -6,6 +6,23 @@ use std::path::Path;
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Everything that can go wrong. Messages name the stream, file and offset involved.
+///
+/// The enum is `#[non_exhaustive]`: a `match` needs a wildcard arm.
+///
+/// ```
+/// use ironwal::{Error, Wal, WalOptions};
+///
+/// # fn main() -> ironwal::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let wal = Wal::new(WalOptions::new(dir.path()))?;
+/// match wal.append("", b"entry") {
+///     Err(Error::InvalidStreamName(why)) => assert_eq!(why, "stream name is empty"),
+///     other => panic!("expected InvalidStreamName, got {other:?}"),
+/// }
+/// assert!(matches!(wal.sync("never-written"), Err(Error::StreamNotFound(_))));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -30,16 +47,18 @@ pub enum Error {
     /// Options that cannot be honoured.
     #[error("configuration error: {0}")]
     Config(String),
-    /// A segment that the stream's layout says exists is missing.
+    /// The entry with this id was deleted by a `truncate` while an iterator that had
+    /// already yielded earlier entries was about to read it.
     #[error("segment not found for id {0}")]
     SegmentNotFound(u64),
-    /// An operation that needs an existing stream named one that does not exist.
+    /// An operation that needs an existing stream ([`Wal::sync`](crate::Wal::sync), the
+    /// `inspect` module's `dump`) named one that holds nothing.
     #[error("stream not found: {0:?}")]
     StreamNotFound(String),
-    /// A file name in a stream directory that IronWal cannot parse.
+    /// Kept for ironwal 0.6 compatibility; this version does not return it.
     #[error("invalid file name in WAL directory: {0}")]
     InvalidFilename(String),
-    /// Data that cannot be encoded or decoded.
+    /// Kept for ironwal 0.6 compatibility; this version does not return it.
     #[error("serialization error: {0}")]
     Serialization(String),
     /// A stream name that cannot be stored (empty or longer than 255 bytes).

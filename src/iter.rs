@@ -4,13 +4,34 @@ use crate::stream::{FrameCursor, Stream};
 use crate::Result;
 use std::sync::Arc;
 
-/// Yields the entries of a stream in id order, crossing segments. It sees entries
-/// appended after it was created. After an error it yields nothing more.
+/// Yields the entries of a stream in id order, crossing segments; made by
+/// [`Wal::iter`](crate::Wal::iter). It sees entries appended after it was created
+/// (an iterator over a stream that held nothing then stays empty). After an error it
+/// yields nothing more. If a concurrent `truncate` deletes entries it has not reached
+/// after it yielded one, it yields
+/// [`Error::SegmentNotFound`](crate::Error::SegmentNotFound).
+///
+/// ```
+/// use ironwal::{Wal, WalOptions};
+///
+/// # fn main() -> ironwal::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let wal = Wal::new(WalOptions::new(dir.path()))?;
+/// wal.append("s", b"a")?;
+/// let mut entries = wal.iter("s", 0)?;
+/// assert_eq!(entries.next().transpose()?, Some(b"a".to_vec()));
+/// assert_eq!(entries.next().transpose()?, None);
+/// wal.append("s", b"b")?;
+/// assert_eq!(entries.next().transpose()?, Some(b"b".to_vec()));
+/// # Ok(())
+/// # }
+/// ```
 pub struct WalIterator {
     cursor: Option<FrameCursor>,
 }
 
-/// Like [`WalIterator`], yielding `(id, entry)` pairs.
+/// Like [`WalIterator`], yielding `(id, entry)` pairs; made by
+/// [`Wal::iter_with_ids`](crate::Wal::iter_with_ids).
 pub struct WalIdIterator {
     entries: WalIterator,
 }

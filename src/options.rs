@@ -6,6 +6,23 @@ use std::path::PathBuf;
 ///
 /// In every mode an append that returned `Ok` is already in the kernel: it survives a
 /// crash of the process. The modes differ only in what survives a power loss.
+///
+/// ```
+/// use ironwal::{SyncMode, Wal, WalOptions};
+///
+/// # fn main() -> ironwal::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let mut options = WalOptions::new(dir.path());
+/// options.sync_mode = SyncMode::Async;
+/// let wal = Wal::new(options)?;
+/// for i in 0..100u32 {
+///     wal.append("metrics", &i.to_le_bytes())?; // no fsync
+/// }
+/// wal.sync("metrics")?; // all 100 entries are now on stable storage
+/// assert_eq!(wal.bounds("metrics")?, Some(0..100));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SyncMode {
     /// Every append, batch and commit is durable when it returns. Concurrent writers
@@ -50,33 +67,65 @@ pub enum CorruptionPolicy {
     Error,
 }
 
-/// Configuration of a [`crate::Wal`].
+/// Configuration of a [`Wal`](crate::Wal). Build it with [`WalOptions::new`] (or
+/// `Default`, whose root is `./wal_data`) and set the public fields.
+///
+/// ```
+/// use ironwal::{CompressionType, CorruptionPolicy, ReadStrategy, Wal, WalOptions};
+///
+/// # fn main() -> ironwal::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let mut options = WalOptions::new(dir.path());
+/// options.max_segment_size = 1 << 20;
+/// options.read_strategy = ReadStrategy::Mmap;
+/// options.block_cache_size = Some(8 << 20);
+/// options.on_corruption = CorruptionPolicy::Error;
+/// options.compression = if cfg!(feature = "compression") {
+///     CompressionType::Lz4
+/// } else {
+///     CompressionType::None
+/// };
+/// let wal = Wal::new(options)?;
+/// let big = vec![7u8; 4096]; // above `min_compression_size`: stored compressed
+/// let id = wal.append("s", &big)?;
+/// assert_eq!(wal.get("s", id)?, Some(big));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`Wal::new`](crate::Wal::new) fails with [`Error::Config`](crate::Error::Config) for
+/// a zero `max_segment_size`, `max_entries_per_segment`, `max_open_segments` or
+/// `read_buffer_size`, an empty `root_path`, or `Lz4` without the `compression`
+/// feature.
 #[derive(Debug, Clone)]
 pub struct WalOptions {
-    /// Directory holding one sub-directory per stream and the `LOCK` file.
+    /// Directory holding one sub-directory per stream and the `.lock` file; created
+    /// (with its parents) if missing.
     pub root_path: PathBuf,
-    /// Soft size limit of a segment file in bytes (a frame is never split).
+    /// Soft size limit of a segment file in bytes (a frame is never split). Default
+    /// 64 MiB.
     pub max_segment_size: u64,
-    /// Soft limit of entries per segment (a batch is never split).
+    /// Soft limit of entries per segment (a batch is never split). Default `u64::MAX`.
     pub max_entries_per_segment: u64,
     /// Bound on open segment files (file descriptors and mappings), kept in an LRU.
+    /// Default 50.
     pub max_open_segments: usize,
     /// Accepted for ironwal 0.6 compatibility. Every append is handed to the kernel
     /// before it returns, so no user-space write buffer exists.
     pub write_buffer_size: usize,
-    /// Size of the chunks iterators and recovery read at a time.
+    /// Size of the chunks iterators and recovery read at a time. Default 128 KiB.
     pub read_buffer_size: usize,
-    /// Byte budget of the cache of decoded frames; `None` disables it.
+    /// Byte budget of the cache of decoded frames; `None` (the default) disables it.
     pub block_cache_size: Option<u64>,
-    /// When appends are made durable.
+    /// When appends are made durable. Default [`SyncMode::Strict`].
     pub sync_mode: SyncMode,
-    /// Payload compression.
+    /// Payload compression. Default [`CompressionType::None`].
     pub compression: CompressionType,
-    /// How sealed segments are read.
+    /// How sealed segments are read. Default [`ReadStrategy::StandardIo`].
     pub read_strategy: ReadStrategy,
-    /// What recovery does with damage.
+    /// What recovery does with damage. Default [`CorruptionPolicy::Truncate`].
     pub on_corruption: CorruptionPolicy,
-    /// Payloads smaller than this many bytes are never compressed.
+    /// Payloads smaller than this many bytes are never compressed. Default 1024.
     pub min_compression_size: usize,
 }
 

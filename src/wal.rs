@@ -14,10 +14,36 @@ use std::sync::Arc;
 
 /// Name of the lock file in the root directory (a leading `.` keeps it apart from
 /// every stream directory).
-const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
+
+/// Whether a directory named `name` in a root is a stream's: its name is a stream name
+/// in the directory encoding, or a hashed one. Everything else in a root is ignored.
+pub(crate) fn is_stream_dir(name: &str) -> bool {
+    stream_name::decode(name).is_some() || stream_name::is_hashed(name)
+}
 
 /// A write-ahead log of independent streams. Cheap to clone; clones share one engine
 /// and may be used from many threads at once.
+///
+/// A stream is named by any UTF-8 string of 1 to 255 bytes and comes into being with
+/// its first append; its ids start at 0 and are dense.
+///
+/// ```
+/// use ironwal::{Wal, WalOptions};
+///
+/// # fn main() -> ironwal::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let wal = Wal::new(WalOptions::new(dir.path()))?;
+/// std::thread::scope(|scope| {
+///     for t in 0..4u8 {
+///         let wal = wal.clone();
+///         scope.spawn(move || wal.append("events", &[t]).unwrap());
+///     }
+/// });
+/// assert_eq!(wal.bounds("events")?, Some(0..4));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Wal {
     engine: Arc<Engine>,
@@ -32,7 +58,23 @@ struct Engine {
 
 impl Wal {
     /// Opens (creating if needed) the WAL at `options.root_path`, recovering every
-    /// stream. Fails with `Error::Locked` while another `Wal` has the root open.
+    /// stream. Fails with [`Error::Locked`] while another `Wal` (in this or another
+    /// process) has the root open, and with [`Error::Config`] for invalid options.
+    ///
+    /// ```
+    /// use ironwal::{Error, Wal, WalOptions};
+    ///
+    /// # fn main() -> ironwal::Result<()> {
+    /// let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// wal.append("s", b"kept")?;
+    /// assert!(matches!(Wal::new(WalOptions::new(dir.path())), Err(Error::Locked(_))));
+    /// drop(wal); // the last clone releases the lock
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// assert_eq!(wal.get("s", 0)?.as_deref(), Some(&b"kept"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(options: WalOptions) -> Result<Wal> {
         Wal::with_vfs(options, Arc::new(RealFs))
     }
@@ -65,9 +107,7 @@ impl Wal {
             .list_dir(&root)
             .map_err(|e| io_context(e, "list", &root))?
         {
-            let is_stream_dir =
-                stream_name::decode(&entry.name).is_some() || stream_name::is_hashed(&entry.name);
-            if entry.is_dir && is_stream_dir {
+            if entry.is_dir && is_stream_dir(&entry.name) {
                 if let Some(stream) = recover_stream(&shared, &entry.name)? {
                     streams.insert(stream.name().to_owned(), Arc::new(stream));
                 }
@@ -119,7 +159,20 @@ impl Wal {
         Ok(stream.clone())
     }
 
-    /// Appends one entry; returns its id. Durable on return in `SyncMode::Strict`.
+    /// Appends one entry; returns its id. Visible to readers and safe from a process
+    /// crash on return; durable (power loss) on return in [`SyncMode::Strict`].
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// assert_eq!(wal.append("a", b"x")?, 0);
+    /// assert_eq!(wal.append("a", b"y")?, 1);
+    /// assert_eq!(wal.append("b", b"z")?, 0, "every stream has its own ids");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn append(&self, stream: &str, entry: &[u8]) -> Result<u64> {
         let durable = self.engine.shared.options.sync_mode == SyncMode::Strict;
         Ok(self
@@ -129,18 +182,47 @@ impl Wal {
     }
 
     /// Appends `entries` atomically (all or none, also across a crash); returns their
-    /// ids. Durable on return in `Strict` and `BatchOnly`. An empty batch writes nothing.
+    /// ids. Durable on return in `Strict` and `BatchOnly`. An empty batch writes nothing
+    /// and returns `n..n`, `n` being the stream's next id.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// assert_eq!(wal.append_batch("s", &[b"a", b"b", b"c"])?, 0..3);
+    /// assert_eq!(wal.append_batch("s", &[])?, 3..3);
+    /// assert_eq!(wal.get("s", 2)?.as_deref(), Some(&b"c"[..]));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn append_batch(&self, stream: &str, entries: &[&[u8]]) -> Result<Range<u64>> {
         let durable = self.engine.shared.options.sync_mode != SyncMode::Async;
         self.stream_for_write(stream)?.append(entries, durable)
     }
 
-    /// A transaction that collects entries in memory and appends them as one batch.
+    /// A transaction that collects entries in memory and appends them as one batch
+    /// on [`TxnWriter::commit`].
     pub fn writer(&self, stream: &str) -> TxnWriter {
         TxnWriter::new(self.clone(), stream.to_owned())
     }
 
     /// The entry with id `id`; `None` if the stream never held it or it was truncated.
+    /// A damaged entry is an error ([`Error::CrcMismatch`] or [`Error::Corruption`]),
+    /// never other bytes.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// let id = wal.append("s", b"hello")?;
+    /// assert_eq!(wal.get("s", id)?, Some(b"hello".to_vec()));
+    /// assert_eq!(wal.get("s", id + 1)?, None);
+    /// assert_eq!(wal.get("missing", 0)?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get(&self, stream: &str, id: u64) -> Result<Option<Vec<u8>>> {
         match self.stream(stream)? {
             Some(stream) => stream.get(id),
@@ -148,7 +230,19 @@ impl Wal {
         }
     }
 
-    /// `get` for each id, in order.
+    /// [`Wal::get`] for each id, in order.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// wal.append_batch("s", &[b"a", b"b"])?;
+    /// let got = wal.get_batch("s", &[1, 5, 0])?;
+    /// assert_eq!(got, [Some(b"b".to_vec()), None, Some(b"a".to_vec())]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_batch(&self, stream: &str, ids: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
         match self.stream(stream)? {
             Some(stream) => ids.iter().map(|&id| stream.get(id)).collect(),
@@ -158,17 +252,63 @@ impl Wal {
 
     /// Entries from `start_id` on, in id order, across segments (from the first
     /// retained entry if `start_id` was truncated). Empty for a missing stream.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// wal.append_batch("s", &[b"a", b"b", b"c"])?;
+    /// let entries = wal.iter("s", 1)?.collect::<ironwal::Result<Vec<_>>>()?;
+    /// assert_eq!(entries, [b"b".to_vec(), b"c".to_vec()]);
+    /// assert_eq!(wal.iter("missing", 0)?.count(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn iter(&self, stream: &str, start_id: u64) -> Result<WalIterator> {
         Ok(WalIterator::new(self.stream(stream)?, start_id))
     }
 
     /// Like [`Wal::iter`], yielding `(id, entry)` pairs.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// wal.append_batch("s", &[b"a", b"b"])?;
+    /// let pairs = wal.iter_with_ids("s", 0)?.collect::<ironwal::Result<Vec<_>>>()?;
+    /// assert_eq!(pairs, [(0, b"a".to_vec()), (1, b"b".to_vec())]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn iter_with_ids(&self, stream: &str, start_id: u64) -> Result<WalIdIterator> {
         Ok(self.iter(stream, start_id)?.with_ids())
     }
 
     /// Deletes the sealed segments whose ids are all below `safe_id`; returns how many
-    /// segment files were deleted. The active segment is never deleted.
+    /// segment files were deleted. The active segment is never deleted, so entries
+    /// below `safe_id` may remain. Crash-safe: a crash part-way leaves every entry
+    /// that was not to be deleted readable.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut options = WalOptions::new(dir.path());
+    /// options.max_entries_per_segment = 10;
+    /// let wal = Wal::new(options)?;
+    /// for i in 0..25u8 {
+    ///     wal.append("s", &[i])?; // segments 0..10, 10..20 and the active 20..
+    /// }
+    /// assert_eq!(wal.truncate("s", 15)?, 1); // 10..20 holds ids >= 15: kept
+    /// assert_eq!(wal.bounds("s")?, Some(10..25));
+    /// assert_eq!(wal.iter("s", 0)?.next().transpose()?, Some(vec![10]));
+    /// assert_eq!(wal.truncate("s", 100)?, 1); // the active segment stays
+    /// assert_eq!(wal.bounds("s")?, Some(20..25));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn truncate(&self, stream: &str, safe_id: u64) -> Result<usize> {
         match self.stream(stream)? {
             Some(stream) => stream.truncate(safe_id),
@@ -176,12 +316,44 @@ impl Wal {
         }
     }
 
-    /// Start id of the stream's active segment.
+    /// Start id of the stream's active segment; `None` for a stream that holds nothing
+    /// or a name that cannot be a stream.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut options = WalOptions::new(dir.path());
+    /// options.max_entries_per_segment = 2;
+    /// let wal = Wal::new(options)?;
+    /// assert_eq!(wal.current_segment_start_id("s"), None);
+    /// wal.append_batch("s", &[b"0", b"1", b"2"])?; // one frame: never split
+    /// wal.append("s", b"3")?; // the segment is full: a new one starts at 3
+    /// assert_eq!(wal.current_segment_start_id("s"), Some(3));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn current_segment_start_id(&self, stream: &str) -> Option<u64> {
         self.stream(stream).ok()??.current_segment_start_id()
     }
 
-    /// Makes everything appended to `stream` so far durable.
+    /// Makes everything appended to `stream` so far durable. Fails with
+    /// [`Error::StreamNotFound`] for a stream that holds nothing, and with
+    /// [`Error::Poisoned`] after an earlier fsync of the stream failed.
+    ///
+    /// ```
+    /// # use ironwal::{Error, SyncMode, Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut options = WalOptions::new(dir.path());
+    /// options.sync_mode = SyncMode::Async;
+    /// let wal = Wal::new(options)?;
+    /// wal.append("s", b"entry")?;
+    /// wal.sync("s")?;
+    /// assert!(matches!(wal.sync("other"), Err(Error::StreamNotFound(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sync(&self, stream: &str) -> Result<()> {
         match self.stream(stream)? {
             Some(s) if s.bounds().is_some() => s.sync(),
@@ -189,7 +361,7 @@ impl Wal {
         }
     }
 
-    /// Makes everything appended to every stream so far durable.
+    /// Makes everything appended to every stream so far durable (see [`Wal::sync`]).
     pub fn sync_all(&self) -> Result<()> {
         let streams: Vec<Arc<Stream>> = self.engine.streams.read().values().cloned().collect();
         streams
@@ -198,12 +370,37 @@ impl Wal {
             .try_for_each(|s| s.sync())
     }
 
-    /// `first retained id .. next id` of the stream; `None` if it does not exist.
+    /// `first retained id .. next id` of the stream; `None` if it holds nothing.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// assert_eq!(wal.bounds("s")?, None);
+    /// wal.append_batch("s", &[b"a", b"b"])?;
+    /// assert_eq!(wal.bounds("s")?, Some(0..2));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn bounds(&self, stream: &str) -> Result<Option<Range<u64>>> {
         Ok(self.stream(stream)?.and_then(|s| s.bounds()))
     }
 
     /// Names of all streams that hold data, sorted.
+    ///
+    /// ```
+    /// # use ironwal::{Wal, WalOptions};
+    /// # fn main() -> ironwal::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = Wal::new(WalOptions::new(dir.path()))?;
+    /// wal.append("b/2", b"x")?;
+    /// wal.append("a", b"y")?;
+    /// wal.writer("empty"); // nothing committed: no stream
+    /// assert_eq!(wal.streams(), ["a", "b/2"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn streams(&self) -> Vec<String> {
         let streams = self.engine.streams.read();
         let mut names: Vec<String> = streams

@@ -18,219 +18,52 @@
 //! The number of C checks each configuration ran is written to stderr (not captured
 //! by the test harness), e.g. `c_api dynamic: 8 C programs, 7378 C checks passed, ...`.
 //!
+//! The building, running and counting is shared with tests/cpp_api.rs in
+//! tests/native/programs.rs; this file has the C compiler's flags and the tests.
+//!
 //! Tools: gcc's sanitizer runtimes (libasan, libubsan), valgrind and make. A missing
 //! tool fails its test with a message naming `scripts/install-test-deps.sh`, which
 //! installs them on Debian; nothing is skipped silently.
 
 mod native;
 
+use native::programs::*;
 use native::*;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+
+const C: Language = Language {
+    test: "c_api",
+    name: "C",
+    extension: "c",
+    summary_prefix: "ctest",
+};
 
 /// Every C file in ctests/ and examples-c/ compiles cleanly with these.
 const C_FLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
-/// How long one C program may run before it is killed (a hang is a failure).
-const TIMEOUT: Duration = Duration::from_secs(180);
-const VALGRIND_TIMEOUT: Duration = Duration::from_secs(900);
 
-// ---------------------------------------------------------------------------------
-// C programs
-
-#[derive(Debug, Clone)]
-struct CProgram {
-    name: String,
-    source: PathBuf,
-}
-
-/// The `.c` files of a directory, sorted, without the ones whose required feature is
-/// off (those are reported).
-fn c_programs(dir: &Path) -> Vec<CProgram> {
-    let mut programs = Vec::new();
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("c") {
-            continue;
-        }
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let source = std::fs::read_to_string(&path).unwrap();
-        let mut wanted = true;
-        for line in source.lines() {
-            if let Some(at) = line.find("ironwal-ctest: requires-feature ") {
-                let feature = line[at + "ironwal-ctest: requires-feature ".len()..]
-                    .split(|c: char| c.is_whitespace() || c == '*')
-                    .next()
-                    .unwrap_or_default();
-                match feature_enabled(feature) {
-                    Some(true) => {}
-                    Some(false) => {
-                        report(&format!(
-                            "c_api: note: {} left out: the library is built without feature \
-                             `{feature}` (run with --features {feature} or --all-features)",
-                            path.display()
-                        ));
-                        wanted = false;
-                    }
-                    None => panic!("{}: unknown feature `{feature}`", path.display()),
-                }
-            }
-        }
-        if wanted {
-            programs.push(CProgram { name, source: path });
-        }
-    }
-    programs.sort_by(|a, b| a.name.cmp(&b.name));
-    assert!(!programs.is_empty(), "no C programs in {}", dir.display());
-    programs
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Linking {
-    /// `-L<target> -lironwal -Wl,-rpath,<target>`.
-    Dynamic,
-    /// The documented static link line.
-    Static,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Build {
-    linking: Linking,
-    sanitize: bool,
-}
-
-/// Compiles and links one C file into `out`. `Err` holds the compiler's output.
-fn compile(source: &Path, out: &Path, build: Build) -> Result<(), String> {
-    let lib_dir = lib_dir();
+/// Compiles and links one C file into `out`. The static build links only what the
+/// documented static link line names; the dynamic one adds `-pthread`.
+fn compile_c(source: &Path, out: &Path, build: Build) -> Result<(), String> {
     let mut cmd = compiler();
-    cmd.args(C_FLAGS)
-        .arg("-I")
-        .arg(include_dir())
-        .arg("-I")
-        .arg(source.parent().unwrap());
-    if build.sanitize {
-        cmd.args(SANITIZE_FLAGS);
-    }
-    cmd.arg(source);
-    match build.linking {
-        Linking::Dynamic => {
-            cmd.arg(format!("-L{}", lib_dir.display()))
-                .arg("-lironwal")
-                .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
-                .arg("-pthread");
-        }
-        Linking::Static => {
-            cmd.arg(lib_dir.join("libironwal.a"))
-                .args(&documented_static_link_line().libs);
-        }
-    }
-    cmd.arg("-o").arg(out);
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run the C compiler {cmd:?}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{cmd:?} failed ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
+    cmd.args(C_FLAGS);
+    let after_link: &[&str] = match build.linking {
+        Linking::Dynamic => &["-pthread"],
+        Linking::Static => &[],
+    };
+    compile(&C, cmd, source, out, build, after_link)
 }
 
-/// `ctest <name>: N checks, M failed` -> (N, M).
-fn parse_summary(stdout: &str, name: &str) -> Option<(u64, u64)> {
-    let prefix = format!("ctest {name}: ");
-    let line = stdout.lines().rev().find(|l| l.starts_with(&prefix))?;
-    let rest = &line[prefix.len()..];
-    let (checks, rest) = rest.split_once(" checks, ")?;
-    let failed = rest.strip_suffix(" failed")?;
-    Some((checks.trim().parse().ok()?, failed.trim().parse().ok()?))
-}
-
-/// How the C programs are run.
-#[derive(Clone, Copy, PartialEq)]
-enum Runner {
-    Direct,
-    Sanitizers,
-    Valgrind,
-}
-
-/// Builds every program in ctests/ as `build` says, runs each with a fresh scratch
-/// directory, reports the checks and fails with every problem found.
+/// Builds every program in ctests/ as `build` says and runs each under `runner`.
 fn run_ctests(config: &str, build: Build, runner: Runner) {
-    let programs = c_programs(&repo().join("ctests"));
-    let work = tempfile::Builder::new()
-        .prefix(&format!("ironwal-c_api-{config}-"))
-        .tempdir()
-        .unwrap();
-    let started = Instant::now();
-    let results = parallel_map(&programs, |program| -> Result<(u64, Duration), String> {
-        let exe = work.path().join(format!("{}.bin", program.name));
-        compile(&program.source, &exe, build)?;
-        let scratch = work.path().join(format!("{}.scratch", program.name));
-        std::fs::create_dir(&scratch).unwrap();
-        let (mut cmd, timeout) = match runner {
-            Runner::Valgrind => {
-                let mut cmd = Command::new("valgrind");
-                cmd.args(VALGRIND_ARGS).arg(&exe);
-                (cmd, VALGRIND_TIMEOUT)
-            }
-            _ => (Command::new(&exe), TIMEOUT),
-        };
-        cmd.arg(&scratch);
-        if runner == Runner::Sanitizers {
-            cmd.env("ASAN_OPTIONS", ASAN_OPTIONS)
-                .env("UBSAN_OPTIONS", UBSAN_OPTIONS);
-        }
-        let outcome = run(cmd, work.path(), &program.name, timeout);
-        let summary = parse_summary(&outcome.stdout, &program.name);
-        match summary {
-            Some((checks, 0)) if outcome.success => Ok((checks, outcome.elapsed)),
-            _ => Err(format!(
-                "ctests/{}.c [{config}]: {}, summary {:?}\n--- stdout (tail) ---\n{}\n--- stderr (tail) ---\n{}",
-                program.name,
-                outcome.status,
-                summary,
-                tail(&outcome.stdout, 6000),
-                tail(&outcome.stderr, 12000),
-            )),
-        }
-    });
-
-    let mut total = 0;
-    let mut per_program = Vec::new();
-    let mut failures = Vec::new();
-    for (program, result) in programs.iter().zip(results) {
-        match result {
-            Ok((checks, elapsed)) => {
-                total += checks;
-                per_program.push(format!(
-                    "{} {checks} in {:.1}s",
-                    program.name,
-                    elapsed.as_secs_f64()
-                ));
-            }
-            Err(message) => failures.push(message),
-        }
-    }
-    report(&format!(
-        "c_api {config}: {} C programs, {total} C checks passed, {} programs failed ({}) in {:.1}s",
-        programs.len(),
-        failures.len(),
-        per_program.join(", "),
-        started.elapsed().as_secs_f64()
-    ));
-    assert!(
-        failures.is_empty(),
-        "{} of {} C programs failed [{config}]:\n\n{}",
-        failures.len(),
-        programs.len(),
-        failures.join("\n\n")
+    let programs = discover_programs(&C, &repo().join("ctests"));
+    run_programs(
+        &C,
+        config,
+        &programs,
+        |source, exe| compile_c(source, exe, build),
+        runner,
     );
 }
 
@@ -288,14 +121,7 @@ fn native_static_libs() -> Vec<String> {
 
 #[test]
 fn ctests_linked_dynamically() {
-    run_ctests(
-        "dynamic",
-        Build {
-            linking: Linking::Dynamic,
-            sanitize: false,
-        },
-        Runner::Direct,
-    );
+    run_ctests("dynamic", Build::DYNAMIC, Runner::Direct);
 }
 
 #[test]
@@ -305,14 +131,7 @@ fn ctests_linked_statically_with_the_documented_link_line() {
         "c_api static: linking with the line documented in {}: {}",
         line.source, line.line
     ));
-    run_ctests(
-        "static",
-        Build {
-            linking: Linking::Static,
-            sanitize: false,
-        },
-        Runner::Direct,
-    );
+    run_ctests("static", Build::STATIC, Runner::Direct);
 }
 
 #[test]
@@ -354,90 +173,39 @@ fn documented_static_link_line_has_every_native_static_lib() {
 #[test]
 fn ctests_under_address_and_undefined_sanitizers() {
     require_sanitizers();
-    run_ctests(
-        "asan+ubsan",
-        Build {
-            linking: Linking::Dynamic,
-            sanitize: true,
-        },
-        Runner::Sanitizers,
-    );
+    run_ctests("asan+ubsan", Build::SANITIZED, Runner::Sanitizers);
 }
 
 #[test]
 fn ctests_under_valgrind() {
     require_tool("valgrind", &["--version"], "valgrind is not installed");
-    run_ctests(
-        "valgrind",
-        Build {
-            linking: Linking::Dynamic,
-            sanitize: false,
-        },
-        Runner::Valgrind,
-    );
+    run_ctests("valgrind", Build::DYNAMIC, Runner::Valgrind);
 }
 
 /// Every example compiles with the strict flags and runs in a fresh directory, twice
 /// (the second run reopens what the first wrote).
 #[test]
 fn c_examples_build_and_run() {
-    let examples = c_programs(&repo().join("examples-c"));
+    let examples = discover_programs(&C, &repo().join("examples-c"));
     let work = tempfile::Builder::new()
         .prefix("ironwal-c_api-examples-")
         .tempdir()
         .unwrap();
-    let build = Build {
-        linking: Linking::Dynamic,
-        sanitize: false,
-    };
     let results = parallel_map(&examples, |example| -> Result<(), String> {
         let exe = work.path().join(format!("{}.bin", example.name));
-        compile(&example.source, &exe, build)?;
-        let data = work
-            .path()
-            .join(format!("{}.scratch", example.name))
-            .join("data");
-        let mut outputs = Vec::new();
-        for round in 0..2 {
-            let mut cmd = Command::new(&exe);
-            cmd.arg(&data);
-            let tag = format!("{}-{round}", example.name);
-            let outcome = run(cmd, work.path(), &tag, TIMEOUT);
-            if !outcome.success {
-                return Err(format!(
-                    "examples-c/{}.c run {round}: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    example.name,
-                    outcome.status,
-                    tail(&outcome.stdout, 6000),
-                    tail(&outcome.stderr, 6000)
-                ));
-            }
-            outputs.push(outcome.stdout);
-        }
-        if example.name == "quickstart" {
-            let expected = [
+        compile_c(&example.source, &exe, Build::DYNAMIC)?;
+        let expected: &[(&str, &str)] = if example.name == "quickstart" {
+            &[
                 ("Written entry at ID: 0", "Written entry at ID: 1"),
                 ("Read: \"Hello, IronWal!\"", "Read: \"Hello, IronWal!\""),
                 ("Batch written to IDs 0 to 3", "Batch written to IDs 3 to 6"),
-            ];
-            for (first, second) in expected {
-                if !outputs[0].contains(first) || !outputs[1].contains(second) {
-                    return Err(format!(
-                        "examples-c/quickstart.c: expected `{first}` then `{second}`, got:\n{}\n---\n{}",
-                        outputs[0], outputs[1]
-                    ));
-                }
-            }
-        }
-        Ok(())
+            ]
+        } else {
+            &[]
+        };
+        run_example_twice(&exe, work.path(), &example.name, &example.path(), expected)
     });
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-    report(&format!(
-        "c_api examples: {} C examples built and run twice, {} failed",
-        examples.len(),
-        failures.len()
-    ));
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    report_examples(&C, examples.len(), "built and run twice", results);
 }
 
 /// `make -C examples-c all static run-all run-static` works, with the library already

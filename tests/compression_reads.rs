@@ -479,7 +479,10 @@ fn mmap_reads_of_the_active_segment_follow_appends() {
     assert!(it.next().is_none());
     assert!(segments(&tmp.path().join("s")).len() > 2, "rotated");
     for id in 1..40u64 {
-        assert_eq!(wal.get("s", id).unwrap(), Some(payload_sized("s", id, 3000)));
+        assert_eq!(
+            wal.get("s", id).unwrap(),
+            Some(payload_sized("s", id, 3000))
+        );
     }
     drop(wal);
     assert_stream_with(&open(&o), "s", 0..40, |s, id| match id {

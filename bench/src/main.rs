@@ -240,6 +240,43 @@ of the active segment and checks the CRC of the last frame only.
 {met} of {checked} met in this run.
 
 {goals_table}
+## Where goals are missed, and why
+
+Profiled with `perf record` on the same 2-vCPU machine (2026-11-24); figures in this
+section come from those profiling runs, not from the table above.
+
+- **W1 (1 writer, Strict) vs okaywal.** A Strict segment is zero-filled ahead of its
+  frames (format v2, `PREALLOCATED`; 1 MiB at a time), so an append is one `pwrite` and
+  one `fdatasync` with no file size or block allocation to write: the same I/O as
+  `raw prealloc`, which is the device's limit for one writer. okaywal does the same;
+  the three land within a few percent of each other, so this goal is met or missed by
+  the device's noise.
+- **W2 (8 writers, Strict).** Group commit: the next leader waits (at most half an
+  fsync) until as many threads wait as did for the last fsync. Measured per fsync:
+  6–7.5 entries, 90–130 µs of `fdatasync`, and 40–60 µs for the writers the last sync
+  released to wake up and write again (8 threads on 2 vCPUs). So the ceiling here is
+  about 8 entries per 140–190 µs. okaywal groups its commits too; IronWal measured
+  1.1–1.3× its throughput in those runs. Waking all waiters at once (`thread::park`/`unpark`
+  instead of a condition variable, which hands the lock from one waiter to the next)
+  changed nothing in 4 alternating A/B runs (1.18/1.30/1.15/1.16× vs
+  1.09/1.30/1.21/1.18× okaywal), so it was not kept. The ≥ 7× raw goal divides by
+  raw's size-changing `fdatasync`, which moves with the device from run to run.
+- **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup (~0.3 µs a get).
+  IronWal finds a frame without a search when frames hold one entry (the common case),
+  but a get still takes the stream map's, the view's and the active mapping's read
+  locks (a sealed segment: the open-segment LRU's mutex instead), clones an `Arc`,
+  parses a 32-byte frame header, checks the CRC over header and payload, and walks the
+  entry length prefix: about 0.2 µs more. `StandardIo` pays the same on top of a
+  `pread`, which hides it (≥ 0.8× there).
+- **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records. IronWal's
+  frames carry a 32-byte header (id, count, flags, lengths) and a CRC over header and
+  payload, and the cursor checks the id sequence and the entry lengths; `perf` puts
+  ~30% of the time in `FrameCursor::next_entry` (much of it in moving frame headers and
+  results through the layers), ~12% in CRC32 and ~7% in `malloc`/`free` for the
+  `Vec` each entry is returned in (raw allocates the same). Closing the gap needs a
+  borrowed-entry iterator (no `Vec` per entry) or a lighter frame format; both change
+  the 0.6-compatible API or the on-disk format, so neither was done.
+
 ## What is measured
 
 - **Peers.** `ironwal`: this crate through its Rust API. `ironwal C-driven` (W3): a C
@@ -263,9 +300,10 @@ of the active segment and checks the CRC of the last frame only.
   of `Vec<u8>`. Every get and every iterated entry is checked to be the right one.
   W5/W6 run on two layouts of the same 200k entries (written as single Async appends):
   the default 64 MiB segments, where everything is in the active segment, and 4 MiB
-  segments, where ~85% is in sealed segments (IronWal maps only sealed segments with
-  `ReadStrategy::Mmap`, and 0.6.9 indexes only sealed segments: its get on the active
-  segment scans it from the start, so its W5 samples stop after their time budget).
+  segments, where ~85% is in sealed segments (with `ReadStrategy::Mmap` IronWal maps
+  the sealed segments and the active one, ahead of its end; 0.6.9 indexes only sealed
+  segments: its get on the active segment scans it from the start, so its W5 samples
+  stop after their time budget).
 - **What is timed.** Only the operations: opening the log, creating the stream (a
   first untimed append), preallocating, closing and deleting are outside the timed
   region. Each repetition of a write workload starts in a fresh directory. W1/W2 and W4

@@ -6,8 +6,12 @@ use std::ptr;
 /// (never with `free`). `cap` is bookkeeping for the library.
 #[repr(C)]
 pub struct ironwal_buf {
+    /// The bytes; never NULL once filled by the library (also for 0 bytes), NULL
+    /// after `ironwal_buf_free`.
     pub data: *mut u8,
+    /// Number of bytes at `data`.
     pub len: usize,
+    /// Size of the allocation, for `ironwal_buf_free` (0 when nothing is allocated).
     pub cap: usize,
 }
 

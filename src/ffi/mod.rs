@@ -5,6 +5,9 @@
 //!
 //! Conventions: out-params are required and written only on success; handles are
 //! released by their `*_free` / `*_close`, which accept NULL.
+//!
+//! C programs include `include/ironwal.h` and link `libironwal` (`examples-c/` has
+//! complete programs); Rust programs use the Rust API instead.
 
 #![allow(non_camel_case_types)]
 

@@ -7,7 +7,8 @@ use crate::TxnWriter;
 use std::ffi::c_char;
 
 /// A transaction on one stream. One thread at a time. Stays valid after its WAL is
-/// closed (and keeps the WAL's root lock until freed). Release with `ironwal_txn_free`.
+/// closed (and keeps the WAL's root lock until it is committed or freed). Release with
+/// `ironwal_txn_free`.
 pub struct ironwal_txn {
     /// `None` once committed.
     writer: Option<TxnWriter>,

@@ -35,8 +35,8 @@ pub unsafe extern "C" fn ironwal_open(
 }
 
 /// Closes a WAL handle. Accepts NULL. Iterators and transactions made from it stay
-/// valid and must still be freed; the root lock is released once the handle and all
-/// its transactions are gone.
+/// valid and must still be freed; the root lock is released once the handle is closed
+/// and all its transactions are committed or freed.
 ///
 /// # Safety
 /// `wal` is NULL or came from `ironwal_open`, is not in use by another thread, and is

@@ -16,16 +16,79 @@ use crate::storage::vfs::{
 };
 use crate::{CorruptionPolicy, Error, Result};
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The checkpoint log, in the root.
 pub(crate) const LOG_FILE: &str = "checkpoints.log";
+/// The file in the root that names the log's last record.
 pub(crate) const HEAD_FILE: &str = "HEAD";
 
 /// A checkpoint and where its record is.
 pub(crate) struct Entry {
     pub record: CheckpointRecord,
     pub offset: u64,
+}
+
+/// A valid record of a checkpoint log, as [`scan_log`] finds it.
+pub(crate) struct LogRecord {
+    pub offset: u64,
+    /// Encoded length in bytes.
+    pub len: usize,
+    pub record: CheckpointRecord,
+}
+
+/// What a checkpoint log holds, as recovery reads it.
+pub(crate) struct LogScan {
+    /// Valid records in log order.
+    pub records: Vec<LogRecord>,
+    /// Byte ranges recovery skips: damaged records followed by valid ones.
+    pub damaged: Vec<Range<u64>>,
+    /// Where a torn tail (nothing valid up to the end) starts.
+    pub torn_at: Option<u64>,
+}
+
+/// Reads the records of the log `bytes` (header included; not checked here). A record
+/// counts if it is valid and newer than the last one; at any other position the scan
+/// resumes at the next 8-byte aligned valid newer record, or the rest is a torn tail.
+pub(crate) fn scan_log(bytes: &[u8]) -> LogScan {
+    let mut scan = LogScan {
+        records: Vec::new(),
+        damaged: Vec::new(),
+        torn_at: None,
+    };
+    let mut next_sequence = 1;
+    let newer = |at: usize, next: u64| {
+        CheckpointRecord::decode(&bytes[at..]).filter(|(record, _)| record.sequence >= next)
+    };
+    let mut pos = LOG_HEADER_LEN as usize;
+    while pos < bytes.len() {
+        if let Some((record, len)) = newer(pos, next_sequence) {
+            next_sequence = record.sequence + 1;
+            scan.records.push(LogRecord {
+                offset: pos as u64,
+                len,
+                record,
+            });
+            pos += len;
+            continue;
+        }
+        let resume = (pos + 8..bytes.len()).step_by(8).find(|&at| {
+            CheckpointRecord::starts_here(&bytes[at..]) && newer(at, next_sequence).is_some()
+        });
+        match resume {
+            Some(at) => {
+                scan.damaged.push(pos as u64..at as u64);
+                pos = at;
+            }
+            None => {
+                scan.torn_at = Some(pos as u64);
+                break;
+            }
+        }
+    }
+    scan
 }
 
 pub(crate) struct CheckpointLog {
@@ -103,49 +166,40 @@ impl CheckpointLog {
             .map_err(|e| io_context(e.error, "create", path))
     }
 
-    /// Loads the records of `bytes`, cutting a torn tail.
+    /// Loads the records of `bytes` (see [`scan_log`]), cutting a torn tail.
     fn recover(&mut self, bytes: &[u8], policy: CorruptionPolicy) -> Result<()> {
         let path = self.root.join(LOG_FILE);
-        let mut pos = LOG_HEADER_LEN as usize;
-        while pos < bytes.len() {
-            match CheckpointRecord::decode(&bytes[pos..]) {
-                Some((record, len)) if record.sequence >= self.next_sequence => {
-                    self.insert(record, pos as u64);
-                    pos += len;
-                }
-                _ => {
-                    let resume = (pos + 8..bytes.len()).step_by(8).find(|&at| {
-                        CheckpointRecord::starts_here(&bytes[at..])
-                            && CheckpointRecord::decode(&bytes[at..])
-                                .is_some_and(|(r, _)| r.sequence >= self.next_sequence)
-                    });
-                    let reason = match resume {
-                        Some(_) => "damaged record followed by valid records",
-                        None => "torn tail",
-                    };
-                    if policy == CorruptionPolicy::Error {
-                        return Err(Error::CheckpointCorrupted {
-                            offset: pos as u64,
-                            reason: format!("{}: {reason}", path.display()),
-                        });
-                    }
-                    match resume {
-                        Some(at) => pos = at,
-                        None => {
-                            // Shrink only: nothing after `pos` is a record.
-                            self.file
-                                .set_len(pos as u64)
-                                .map_err(|e| io_context(e, "cut torn tail of", &path))?;
-                            self.file
-                                .sync_data()
-                                .map_err(|e| io_context(e, "fsync", &path))?;
-                            break;
-                        }
-                    }
-                }
+        let scan = scan_log(bytes);
+        if policy == CorruptionPolicy::Error {
+            // Damaged ranges all lie before a torn tail: the first damage is reported.
+            let first_damage = scan
+                .damaged
+                .first()
+                .map(|range| (range.start, "damaged record followed by valid records"))
+                .or(scan.torn_at.map(|at| (at, "torn tail")));
+            if let Some((offset, reason)) = first_damage {
+                return Err(Error::CheckpointCorrupted {
+                    offset,
+                    reason: format!("{}: {reason}", path.display()),
+                });
             }
         }
-        self.len = pos.min(bytes.len()).max(LOG_HEADER_LEN as usize) as u64;
+        for found in scan.records {
+            self.insert(found.record, found.offset);
+        }
+        if let Some(at) = scan.torn_at {
+            // Shrink only: nothing after `at` is a record.
+            self.file
+                .set_len(at)
+                .map_err(|e| io_context(e, "cut torn tail of", &path))?;
+            self.file
+                .sync_data()
+                .map_err(|e| io_context(e, "fsync", &path))?;
+        }
+        self.len = scan
+            .torn_at
+            .unwrap_or(bytes.len() as u64)
+            .max(LOG_HEADER_LEN);
         Ok(())
     }
 

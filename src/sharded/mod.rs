@@ -1,10 +1,39 @@
-//! The sharded WAL: keys routed to `shard_count` streams of one `Wal`, with consistent,
-//! durable checkpoints across all shards (see docs/SHARDED.md).
+//! The sharded WAL (Cargo feature `sharded`): keys routed to `shard_count` streams of
+//! one [`Wal`], with consistent, durable checkpoints across all shards (see
+//! `docs/SHARDED.md`).
+//!
+//! A key's shard is [`shard_for_key`], a hash fixed forever. Each shard is a stream,
+//! so entries of one shard have dense ids from 0. A checkpoint records, for every
+//! shard, the next id at the moment it was created: it is what a snapshot covers, and
+//! [`ShardedWal::iter_shard`] from its offsets yields exactly what came after.
+//!
+//! ```
+//! # #[cfg(feature = "sharded")]
+//! # fn main() -> ironwal::Result<()> {
+//! use ironwal::sharded::ShardedWal;
+//! use ironwal::WalOptions;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let wal = ShardedWal::new(WalOptions::new(dir.path()), 4)?;
+//! let (shard, id) = wal.append(b"user_1", b"created")?;
+//! wal.create_checkpoint(b"snapshot-1")?;
+//! wal.append(b"user_1", b"renamed")?;
+//!
+//! // Replay what the snapshot does not cover.
+//! let checkpoint = wal.load_checkpoint(b"snapshot-1")?;
+//! assert_eq!(checkpoint.offsets[shard as usize], id + 1);
+//! let after = wal.iter_shard(shard, checkpoint.offsets[shard as usize])?;
+//! assert_eq!(after.collect::<ironwal::Result<Vec<_>>>()?, [b"renamed".to_vec()]);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "sharded"))]
+//! # fn main() {}
+//! ```
 //!
 //! Layout under `root_path`: the shard streams `shard_00`, `shard_01`, ...; `MANIFEST`
 //! (the shard count); `checkpoints.log`; `HEAD`.
 
-mod checkpoint_log;
+pub(crate) mod checkpoint_log;
 mod router;
 
 pub use router::shard_for_key;
@@ -20,31 +49,38 @@ use router::shard_stream;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const MANIFEST_FILE: &str = "MANIFEST";
+/// The file in the root that records the shard count.
+pub(crate) const MANIFEST_FILE: &str = "MANIFEST";
 
 /// A checkpoint: for each shard `s`, `offsets[s]` is the shard's next id at the
 /// checkpoint, so every entry below it is covered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckpointData {
+    /// Each shard's next id at the checkpoint, indexed by shard.
     pub offsets: Vec<u64>,
     /// Creation time, nanoseconds since the Unix epoch.
     pub timestamp: u64,
+    /// The number of shards (the length of `offsets`).
     pub shard_count: u16,
 }
 
-/// What `prune_before_checkpoint` deleted.
+/// What [`ShardedWal::prune_before_checkpoint`] deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PruneStats {
     /// Shards that lost at least one segment.
     pub shards_pruned: u16,
+    /// Segment files deleted, over all shards.
     pub segments_deleted: usize,
 }
 
-/// What `compact_checkpoints` did.
+/// What [`ShardedWal::compact_checkpoints`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CompactionStats {
+    /// Checkpoints before the compaction.
     pub checkpoints_before: usize,
+    /// Checkpoints kept.
     pub checkpoints_after: usize,
+    /// Bytes by which `checkpoints.log` shrank.
     pub bytes_reclaimed: u64,
 }
 
@@ -62,9 +98,30 @@ pub struct ShardedWal {
 }
 
 impl ShardedWal {
-    /// Opens (creating if needed) a sharded WAL at `opts.root_path`. The shard count is
-    /// recorded on creation; opening with another count fails with
-    /// `Error::ShardCountMismatch`.
+    /// Opens (creating if needed) a sharded WAL at `opts.root_path`, recovering its
+    /// streams and checkpoints. The shard count is recorded on creation; opening with
+    /// another count fails with [`Error::ShardCountMismatch`], a count of 0 with
+    /// [`Error::Config`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// use ironwal::sharded::ShardedWal;
+    /// use ironwal::{Error, WalOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// drop(ShardedWal::new(WalOptions::new(dir.path()), 8)?);
+    /// let reopened = ShardedWal::new(WalOptions::new(dir.path()), 4);
+    /// assert!(matches!(
+    ///     reopened,
+    ///     Err(Error::ShardCountMismatch { expected: 4, found: 8 })
+    /// ));
+    /// assert_eq!(ShardedWal::new(WalOptions::new(dir.path()), 8)?.shard_count(), 8);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn new(opts: WalOptions, shard_count: u16) -> Result<ShardedWal> {
         ShardedWal::with_vfs(opts, shard_count, Arc::new(RealFs))
     }
@@ -125,7 +182,23 @@ impl ShardedWal {
         })
     }
 
-    /// Appends `value` to the shard of `key`; returns (shard, id in that shard).
+    /// Appends `value` to the shard of `key`; returns (shard, id in that shard). Durable
+    /// on return as [`Wal::append`] is.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::{shard_for_key, ShardedWal}, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = ShardedWal::new(WalOptions::new(dir.path()), 4)?;
+    /// let (shard, id) = wal.append(b"key", b"value")?;
+    /// assert_eq!(shard, shard_for_key(b"key", 4));
+    /// assert_eq!(wal.append(b"key", b"value 2")?, (shard, id + 1));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn append(&self, key: &[u8], value: &[u8]) -> Result<(u16, u64)> {
         let shard = shard_for_key(key, self.shard_count);
         let _cut = self.cut.read();
@@ -136,7 +209,24 @@ impl ShardedWal {
     }
 
     /// Appends every `(key, value)`, grouped into one atomic batch per shard (not
-    /// atomic across shards); returns (shard, id) in input order.
+    /// atomic across shards); returns (shard, id) in input order. No checkpoint sees
+    /// part of it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::ShardedWal, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = ShardedWal::new(WalOptions::new(dir.path()), 4)?;
+    /// let entries = [(b"a".to_vec(), b"1".to_vec()), (b"a".to_vec(), b"2".to_vec())];
+    /// let placed = wal.append_batch(&entries)?;
+    /// let shard = placed[0].0;
+    /// assert_eq!(placed, [(shard, 0), (shard, 1)]);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn append_batch(&self, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<(u16, u64)>> {
         let mut by_shard: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
         for (i, (key, _)) in entries.iter().enumerate() {
@@ -159,7 +249,24 @@ impl ShardedWal {
         Ok(results)
     }
 
-    /// Appends `values` atomically to the shard of `key`.
+    /// Appends `values` atomically to the shard of `key`; returns (shard, id) of each.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::ShardedWal, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = ShardedWal::new(WalOptions::new(dir.path()), 4)?;
+    /// let placed = wal.append_batch_for_key(b"order-7", &[b"created", b"paid"])?;
+    /// let shard = placed[0].0;
+    /// assert_eq!(placed, [(shard, 0), (shard, 1)]);
+    /// let entries = wal.iter_shard_with_ids(shard, 1)?;
+    /// assert_eq!(entries.collect::<ironwal::Result<Vec<_>>>()?, [(1, b"paid".to_vec())]);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn append_batch_for_key(&self, key: &[u8], values: &[&[u8]]) -> Result<Vec<(u16, u64)>> {
         let shard = shard_for_key(key, self.shard_count);
         let _cut = self.cut.read();
@@ -172,7 +279,28 @@ impl ShardedWal {
     /// Records a consistent cut of all shards under `user_id` (1..=65535 bytes): every
     /// append that returned before this call is inside, none is half inside. When it
     /// returns, every covered entry and the checkpoint record are on stable storage.
-    /// Reusing an id replaces the older checkpoint of that id.
+    /// Reusing an id replaces the older checkpoint of that id. Fails with
+    /// [`Error::InvalidCheckpointId`] for an empty or longer id.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::ShardedWal, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = ShardedWal::new(WalOptions::new(dir.path()), 2)?;
+    /// wal.create_checkpoint(b"empty")?;
+    /// assert_eq!(wal.load_checkpoint(b"empty")?.offsets, [0, 0]);
+    /// wal.append(b"k", b"v")?;
+    /// wal.create_checkpoint(b"one")?;
+    /// assert_eq!(wal.load_checkpoint(b"one")?.offsets.iter().sum::<u64>(), 1);
+    /// wal.create_checkpoint(b"empty")?; // replaces the first one
+    /// assert_eq!(wal.checkpoint_count(), 2);
+    /// assert_eq!(wal.load_latest_checkpoint()?.0, b"empty");
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn create_checkpoint(&self, user_id: &[u8]) -> Result<()> {
         validate_checkpoint_id(user_id)?;
         let mut log = self.log.lock();
@@ -197,7 +325,7 @@ impl ShardedWal {
         log.append(user_id, offsets, timestamp)
     }
 
-    /// The checkpoint named `user_id`.
+    /// The checkpoint named `user_id`; [`Error::CheckpointNotFound`] if there is none.
     pub fn load_checkpoint(&self, user_id: &[u8]) -> Result<CheckpointData> {
         validate_checkpoint_id(user_id)?;
         let log = self.log.lock();
@@ -207,7 +335,8 @@ impl ShardedWal {
         Ok(checkpoint_data(record.offsets.clone(), record.timestamp))
     }
 
-    /// The most recently created checkpoint and its id.
+    /// The most recently created checkpoint and its id (not the one with the largest
+    /// timestamp); [`Error::NoCheckpoints`] if there is none.
     pub fn load_latest_checkpoint(&self) -> Result<(Vec<u8>, CheckpointData)> {
         let log = self.log.lock();
         let latest = log.latest().ok_or(Error::NoCheckpoints)?;
@@ -218,11 +347,29 @@ impl ShardedWal {
     }
 
     /// Every checkpoint's id and creation timestamp, oldest first.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::ShardedWal, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = ShardedWal::new(WalOptions::new(dir.path()), 2)?;
+    /// wal.create_checkpoint(b"b")?;
+    /// wal.create_checkpoint(b"a")?;
+    /// let listed = wal.list_checkpoints();
+    /// let ids: Vec<&[u8]> = listed.iter().map(|(id, _)| id.as_slice()).collect();
+    /// assert_eq!(ids, [b"b", b"a"]);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn list_checkpoints(&self) -> Vec<(Vec<u8>, u64)> {
         self.log.lock().list()
     }
 
-    /// The entries of `shard_id` from `start_offset` on.
+    /// The entries of `shard_id` from id `start_offset` on (see [`Wal::iter`]). Fails
+    /// with [`Error::Config`] for a shard that does not exist.
     pub fn iter_shard(&self, shard_id: u16, start_offset: u64) -> Result<WalIterator> {
         self.wal.iter(self.stream(shard_id)?, start_offset)
     }
@@ -233,7 +380,28 @@ impl ShardedWal {
     }
 
     /// Deletes, in every shard, the sealed segments whose entries all lie below the
-    /// checkpoint's offset for that shard. Active segments are never deleted.
+    /// checkpoint's offset for that shard (see [`Wal::truncate`]). Active segments are
+    /// never deleted.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::ShardedWal, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut options = WalOptions::new(dir.path());
+    /// options.max_entries_per_segment = 10;
+    /// let wal = ShardedWal::new(options, 2)?;
+    /// for i in 0..30u32 {
+    ///     wal.append(b"one key", &i.to_le_bytes())?; // one shard: 3 segments
+    /// }
+    /// wal.create_checkpoint(b"c")?;
+    /// let stats = wal.prune_before_checkpoint(b"c")?;
+    /// assert_eq!((stats.shards_pruned, stats.segments_deleted), (1, 2));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn prune_before_checkpoint(&self, user_id: &[u8]) -> Result<PruneStats> {
         let checkpoint = self.load_checkpoint(user_id)?;
         let mut stats = PruneStats::default();
@@ -247,6 +415,25 @@ impl ShardedWal {
 
     /// Keeps only the `keep_latest_n` most recent checkpoints, rewriting the log
     /// atomically. Safe against concurrent `create_checkpoint`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sharded")]
+    /// # fn main() -> ironwal::Result<()> {
+    /// # use ironwal::{sharded::ShardedWal, WalOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// let wal = ShardedWal::new(WalOptions::new(dir.path()), 2)?;
+    /// for id in ["1", "2", "3"] {
+    ///     wal.create_checkpoint(id.as_bytes())?;
+    /// }
+    /// let stats = wal.compact_checkpoints(1)?;
+    /// assert_eq!((stats.checkpoints_before, stats.checkpoints_after), (3, 1));
+    /// assert!(stats.bytes_reclaimed > 0);
+    /// assert_eq!(wal.load_latest_checkpoint()?.0, b"3");
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sharded"))]
+    /// # fn main() {}
+    /// ```
     pub fn compact_checkpoints(&self, keep_latest_n: usize) -> Result<CompactionStats> {
         let compacted = self.log.lock().compact(keep_latest_n)?;
         Ok(CompactionStats {
@@ -256,15 +443,18 @@ impl ShardedWal {
         })
     }
 
+    /// The number of shards, fixed when the WAL was created.
     pub fn shard_count(&self) -> u16 {
         self.shard_count
     }
 
+    /// The number of checkpoints.
     pub fn checkpoint_count(&self) -> usize {
         self.log.lock().len()
     }
 
-    /// The underlying `Wal` (one stream per shard).
+    /// The underlying [`Wal`]: shard `s` is its stream `shard_{s:02}` (`shard_00`,
+    /// `shard_01`, ...).
     pub fn inner(&self) -> &Wal {
         &self.wal
     }

@@ -5,7 +5,20 @@
 //! (offset basis 0xcbf29ce484222325, prime 0x100000001b3) and `fmix64` is MurmurHash3's
 //! 64-bit finalizer (so every bit of the hash reaches the low bits the modulo uses).
 
-/// The shard `key` is routed to among `shard_count` shards (`shard_count > 0`).
+/// The shard `key` is routed to among `shard_count` shards (`shard_count > 0`): the
+/// same on every platform and in every release.
+///
+/// ```
+/// # #[cfg(feature = "sharded")]
+/// # fn main() {
+/// use ironwal::sharded::shard_for_key;
+///
+/// assert_eq!(shard_for_key(b"user_123", 16), 13);
+/// assert_eq!(shard_for_key(b"anything", 1), 0);
+/// # }
+/// # #[cfg(not(feature = "sharded"))]
+/// # fn main() {}
+/// ```
 pub fn shard_for_key(key: &[u8], shard_count: u16) -> u16 {
     (fmix64(fnv1a64(key)) % shard_count as u64) as u16
 }

@@ -4,6 +4,7 @@
 //!
 //! Decision table for the bytes at the first position that is not a valid next frame
 //! (docs/FORMAT.md has the same table):
+//!
 //! - its header looks intact and a valid frame continuing its ids starts where it ends:
 //!   damage, the scan resumes there (frames stored inside its payload are never taken
 //!   for real ones);
@@ -13,6 +14,7 @@
 //!   the frames end there, nothing is torn;
 //! - otherwise everything from there to the end is a torn tail (a write the crash cut
 //!   short, zeros, garbage).
+//!
 //! Damage stays on disk and the index points at it (reads fail with a CRC or
 //! corruption error); a torn tail is cut or refused by the caller, per its policy.
 

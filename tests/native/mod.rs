@@ -1,9 +1,12 @@
 //! Helpers for the tests that build and run programs against the C library (C, C++,
 //! Go, Zig, the installed library): where the repository and the freshly built
-//! `libironwal.{so,a}` are, the C compiler, the documented static link line, running a
-//! program with a timeout, and checks that name `scripts/install-test-deps.sh` when a
-//! tool is missing. Each test uses a subset.
+//! `libironwal.{so,a}` are, the C and C++ compilers, the documented static link line,
+//! running a program with a timeout, and checks that name `scripts/install-test-deps.sh`
+//! when a tool is missing. Each test uses a subset; [`programs`] builds and runs the C
+//! and C++ test programs and examples.
 #![allow(dead_code)]
+
+pub mod programs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -92,7 +95,17 @@ pub fn feature_enabled(feature: &str) -> Option<bool> {
 
 /// The C compiler cc would use for this target, with `-O0 -g`.
 pub fn compiler() -> Command {
+    cc_compiler(false)
+}
+
+/// The C++ compiler cc would use for this target, with `-O0 -g`.
+pub fn cxx_compiler() -> Command {
+    cc_compiler(true)
+}
+
+fn cc_compiler(cpp: bool) -> Command {
     cc::Build::new()
+        .cpp(cpp)
         .target(env!("IRONWAL_TARGET"))
         .host(env!("IRONWAL_TARGET"))
         .opt_level(0)

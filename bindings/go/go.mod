@@ -1,0 +1,3 @@
+module github.com/ironwal/ironwal/bindings/go
+
+go 1.19
