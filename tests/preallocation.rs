@@ -45,7 +45,7 @@ fn strict_segments_are_zero_filled_ahead_and_reopen_clean_under_error_policy() {
         assert_eq!(header_version_and_flags(&segment), (2, 1));
         let end = frames_end(&segment);
         assert!(
-            file_len(&segment) >= end + 64 * 1024,
+            file_len(&segment) >= 64 * 1024 && file_len(&segment) > end,
             "{} bytes of file for {end} bytes of frames: not preallocated",
             file_len(&segment)
         );
@@ -149,4 +149,32 @@ fn a_preallocated_segment_reopened_in_async_mode_keeps_working() {
     drop(wal);
     o.on_corruption = CorruptionPolicy::Error;
     assert_stream(&open(&o), "s", 0..4);
+}
+
+/// The zero-filled space ahead of the frames grows with the segment: a quiet stream
+/// holds at least 64 KiB ahead (not a whole megabyte), a busy one at most as much as it
+/// already holds, and never more than 1 MiB.
+#[test]
+fn preallocated_space_grows_with_the_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wal = open(&strict(tmp.path()));
+    let segment = tmp.path().join("s").join(seg_file(0));
+    append_n(&wal, "s", 1);
+    let (end, len) = (frames_end(&segment), file_len(&segment));
+    assert!(
+        len - end < 64 * 1024 && len >= 64 * 1024,
+        "{len} bytes for {end}"
+    );
+    let entry = vec![7u8; 4096];
+    for _ in 0..600 {
+        wal.append("s", &entry).unwrap();
+        let (end, len) = (frames_end(&segment), file_len(&segment));
+        assert!(len >= end, "frames past the end of the file");
+        assert!(
+            len - end <= end.max(64 * 1024) && len - end <= 1 << 20,
+            "{} bytes of free space after {end} bytes of frames",
+            len - end
+        );
+    }
+    assert!(frames_end(&segment) > 2 << 20, "reached the 1 MiB cap");
 }

@@ -246,7 +246,7 @@ Profiled with `perf record` on the same 2-vCPU machine (2026-11-24); figures in 
 section come from those profiling runs, not from the table above.
 
 - **W1 (1 writer, Strict) vs okaywal.** A Strict segment is zero-filled ahead of its
-  frames (format v2, `PREALLOCATED`; 1 MiB at a time), so an append is one `pwrite` and
+  frames (format v2, `PREALLOCATED`; up to 1 MiB ahead), so an append is one `pwrite` and
   one `fdatasync` with no file size or block allocation to write: the same I/O as
   `raw prealloc`, which is the device's limit for one writer. okaywal does the same;
   the three land within a few percent of each other, so this goal is met or missed by

@@ -38,11 +38,12 @@ pub(crate) struct ActiveSegment {
     pub preallocated: bool,
 }
 
-/// How far ahead of its frames a preallocated segment is zero-filled: an eighth of the
-/// segment size limit, at most this. Strict appends then fdatasync with no file size to
-/// update; one in a step's worth of bytes pays for it.
+/// How far ahead of its frames a preallocated segment is zero-filled: as far as the
+/// segment already reaches (so a quiet stream holds little free space), at least
+/// `ZEROS.len()`, at most this and an eighth of the segment size limit. Strict appends
+/// then fdatasync with no file size to update; one in a step's worth of bytes pays.
 const MAX_PREALLOCATION_STEP: u64 = 1 << 20;
-/// Zeros written when preallocating.
+/// Zeros written when preallocating; also the smallest step.
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 impl Writer {
@@ -150,7 +151,11 @@ impl Stream {
             return Ok(());
         }
         let max_len = self.shared.options.max_segment_size;
-        let step = (max_len / 8).min(MAX_PREALLOCATION_STEP);
+        let step = active
+            .len
+            .max(ZEROS.len() as u64)
+            .min(MAX_PREALLOCATION_STEP)
+            .min(max_len / 8);
         let target = needed.max((active.len + step).min(max_len));
         while active.allocated < target {
             let n = (target - active.allocated).min(ZEROS.len() as u64) as usize;
