@@ -10,6 +10,7 @@ use crate::{Error, Result, SyncMode, WalOptions};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Name of the lock file in the root directory (a leading `.` keeps it apart from
@@ -20,6 +21,45 @@ pub(crate) const LOCK_FILE: &str = ".lock";
 /// in the directory encoding, or a hashed one. Everything else in a root is ignored.
 pub(crate) fn is_stream_dir(name: &str) -> bool {
     stream_name::decode(name).is_some() || stream_name::is_hashed(name)
+}
+
+/// Recovers the streams in `dirs` (each scans its active segment's frames, which is
+/// CPU-bound on a warm page cache) on up to one thread per core; results in `dirs`
+/// order. Streams share no file, so their recoveries are independent.
+fn recover_streams(shared: &Arc<Shared>, dirs: &[String]) -> Vec<Result<Option<Stream>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(dirs.len());
+    if threads <= 1 {
+        return dirs.iter().map(|dir| recover_stream(shared, dir)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<Option<Stream>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(dir) = dirs.get(i) else {
+                            return done;
+                        };
+                        done.push((i, recover_stream(shared, dir)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+            .collect()
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// A write-ahead log of independent streams. Cheap to clone; clones share one engine
@@ -101,16 +141,18 @@ impl Wal {
             _ => io_context(e, "lock", &lock_path),
         })?;
         let shared = Arc::new(Shared::new(options, vfs));
-        let mut streams = HashMap::new();
-        for entry in shared
+        let stream_dirs: Vec<String> = shared
             .vfs
             .list_dir(&root)
             .map_err(|e| io_context(e, "list", &root))?
-        {
-            if entry.is_dir && is_stream_dir(&entry.name) {
-                if let Some(stream) = recover_stream(&shared, &entry.name)? {
-                    streams.insert(stream.name().to_owned(), Arc::new(stream));
-                }
+            .into_iter()
+            .filter(|entry| entry.is_dir && is_stream_dir(&entry.name))
+            .map(|entry| entry.name)
+            .collect();
+        let mut streams = HashMap::new();
+        for recovered in recover_streams(&shared, &stream_dirs) {
+            if let Some(stream) = recovered? {
+                streams.insert(stream.name().to_owned(), Arc::new(stream));
             }
         }
         Ok(Wal {

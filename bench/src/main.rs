@@ -231,8 +231,10 @@ floor of a few MiB). Files are read once beforehand so every peer opens from a w
 cache. Segments hold {seg} entries in both cases, so both end with the same active
 tail and differ only in the number of sealed segments. Time ratios: lower is better.
 IronWal CRC-checks every frame of each stream's active segment when it opens (it must
-tell a torn tail from damage followed by valid frames); 0.6.9 walks the frame headers
-of the active segment and checks the CRC of the last frame only.
+tell a torn tail from damage followed by valid frames), reading through a mapping and
+recovering streams on one thread per core; 0.6.9 walks the frame headers of the active
+segment and checks the CRC of the last frame only. Peak RSS counts the file pages a
+process has mapped and touched (page cache, not heap).
 
 {w7_table}
 ## Goals
@@ -276,6 +278,13 @@ section come from those profiling runs, not from the table above.
   `Vec` each entry is returned in (raw allocates the same). Closing the gap needs a
   borrowed-entry iterator (no `Vec` per entry) or a lighter frame format; both change
   the 0.6-compatible API or the on-disk format, so neither was done.
+
+- **W7 vs 0.6.9's open.** Both read the whole active segment of each stream (here
+  4 × ~20 MB); IronWal also computes the CRC of every frame, 0.6.9 only of the last
+  one. Mapping the segments for the scan (no copy) and recovering the 4 streams on
+  both cores brought IronWal from 1.9–2.0× to 1.1–1.5× 0.6.9's time in `--only W7`
+  runs; the rest is the CRC work that tells damage from a torn tail (SPEC §1), which
+  0.6.9 does not do.
 
 ## What is measured
 

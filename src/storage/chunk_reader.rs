@@ -1,27 +1,51 @@
 //! A window over a file that is refilled in chunks, so sequential frame reads cost one
-//! `pread` per chunk instead of one per frame.
+//! `pread` per chunk instead of one per frame; or, over a mapping of the file, no copy
+//! at all.
 
+use super::segment_map::SegmentMap;
 use super::vfs::{read_exact_at, VfsFile};
 use std::io;
 use std::sync::Arc;
 
 pub(crate) struct ChunkReader {
-    file: Arc<dyn VfsFile>,
-    /// Bytes below this offset may be read; they never change.
+    source: Source,
+    /// Bytes below this offset may be read; they never change while the reader lives.
     limit: u64,
-    chunk_size: usize,
-    buf: Vec<u8>,
-    buf_start: u64,
+}
+
+enum Source {
+    Chunks {
+        file: Arc<dyn VfsFile>,
+        chunk_size: usize,
+        buf: Vec<u8>,
+        buf_start: u64,
+    },
+    /// Maps at least `limit` bytes.
+    Mapped(SegmentMap),
 }
 
 impl ChunkReader {
     pub fn new(file: Arc<dyn VfsFile>, limit: u64, chunk_size: usize) -> Self {
         ChunkReader {
-            file,
+            source: Source::Chunks {
+                file,
+                chunk_size: chunk_size.max(4096),
+                buf: Vec::new(),
+                buf_start: 0,
+            },
             limit,
-            chunk_size: chunk_size.max(4096),
-            buf: Vec::new(),
-            buf_start: 0,
+        }
+    }
+
+    /// Reads through a mapping of the file's first `limit` bytes when the file system
+    /// can map it (no copy), else in chunks.
+    pub fn mapped_or_chunked(file: Arc<dyn VfsFile>, limit: u64, chunk_size: usize) -> Self {
+        match file.map(limit) {
+            Ok(Some(map)) => ChunkReader {
+                source: Source::Mapped(SegmentMap::new(map)),
+                limit,
+            },
+            _ => ChunkReader::new(file, limit, chunk_size),
         }
     }
 
@@ -32,14 +56,26 @@ impl ChunkReader {
     /// Up to `len` bytes at `pos` (fewer only at the limit).
     pub fn bytes(&mut self, pos: u64, len: usize) -> io::Result<&[u8]> {
         let len = len.min(self.limit.saturating_sub(pos) as usize);
-        let buf_end = self.buf_start + self.buf.len() as u64;
-        if pos < self.buf_start || pos + len as u64 > buf_end {
-            let fill = len.max(self.chunk_size).min((self.limit - pos) as usize);
-            self.buf.resize(fill, 0);
-            read_exact_at(&*self.file, &mut self.buf, pos)?;
-            self.buf_start = pos;
+        match &mut self.source {
+            Source::Mapped(map) => Ok(map
+                .range(pos, pos + len as u64)
+                .expect("the mapping covers the limit")),
+            Source::Chunks {
+                file,
+                chunk_size,
+                buf,
+                buf_start,
+            } => {
+                let buf_end = *buf_start + buf.len() as u64;
+                if pos < *buf_start || pos + len as u64 > buf_end {
+                    let fill = len.max(*chunk_size).min((self.limit - pos) as usize);
+                    buf.resize(fill, 0);
+                    read_exact_at(&**file, buf, pos)?;
+                    *buf_start = pos;
+                }
+                let at = (pos - *buf_start) as usize;
+                Ok(&buf[at..at + len])
+            }
         }
-        let at = (pos - self.buf_start) as usize;
-        Ok(&self.buf[at..at + len])
     }
 }

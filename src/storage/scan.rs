@@ -1,6 +1,7 @@
 //! Walks the frames of a segment file, checking each CRC and the id sequence, and
 //! builds its frame index. Used by recovery (active segments) and to rebuild a sealed
-//! segment's index. Reads in chunks: memory does not grow with the segment.
+//! segment's index. Reads through a mapping, or in chunks where the file system cannot
+//! map: memory does not grow with the segment.
 //!
 //! Decision table for the bytes at the first position that is not a valid next frame
 //! (docs/FORMAT.md has the same table):
@@ -55,7 +56,7 @@ pub(crate) fn scan_segment(
     chunk_size: usize,
     preallocated: bool,
 ) -> io::Result<ScanOutcome> {
-    let mut reader = ChunkReader::new(file, file_len, chunk_size);
+    let mut reader = ChunkReader::mapped_or_chunked(file, file_len, chunk_size);
     let mut index = FrameIndex::empty(start_id, data_start);
     let mut damage = Vec::new();
     let mut pos = data_start;
