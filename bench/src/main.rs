@@ -282,9 +282,9 @@ section come from those profiling runs, not from the table above.
 - **W7 vs 0.6.9's open.** Both read the whole active segment of each stream (here
   4 × ~20 MB); IronWal also computes the CRC of every frame, 0.6.9 only of the last
   one. Mapping the segments for the scan (no copy) and recovering the 4 streams on
-  both cores brought IronWal from 1.9–2.0× to 1.1–1.5× 0.6.9's time in `--only W7`
-  runs; the rest is the CRC work that tells damage from a torn tail (SPEC §1), which
-  0.6.9 does not do.
+  both cores brought IronWal from 1.9–2.0× to 1.0–1.5× 0.6.9's time (full and
+  `--only W7` runs); the rest is the CRC work that tells damage from a torn tail
+  (SPEC §1), which 0.6.9 does not do.
 
 ## What is measured
 
