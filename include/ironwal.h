@@ -52,7 +52,7 @@
 #define IRONWAL_READ_STANDARD_IO 0
 
 /**
- * `ironwal_options_set_read_strategy`: sealed segments memory-mapped.
+ * `ironwal_options_set_read_strategy`: segments memory-mapped.
  */
 #define IRONWAL_READ_MMAP 1
 
@@ -296,7 +296,7 @@ ironwal_status ironwal_options_set_sync_mode(ironwal_options *options, int32_t m
 ironwal_status ironwal_options_set_compression(ironwal_options *options, int32_t compression);
 
 /**
- * Sets how sealed segments are read: `IRONWAL_READ_STANDARD_IO` (default) or
+ * Sets how segments are read: `IRONWAL_READ_STANDARD_IO` (default) or
  * `IRONWAL_READ_MMAP`.
  *
  * # Safety

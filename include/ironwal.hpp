@@ -226,7 +226,7 @@ enum class compression : std::int32_t {
 };
 enum class read_strategy : std::int32_t {
     standard_io = IRONWAL_READ_STANDARD_IO,
-    mmap = IRONWAL_READ_MMAP, ///< sealed segments memory-mapped
+    mmap = IRONWAL_READ_MMAP, ///< segments memory-mapped
 };
 enum class corruption_policy : std::int32_t {
     truncate = IRONWAL_CORRUPTION_TRUNCATE, ///< cut a torn tail on open (default)

@@ -46,13 +46,15 @@ pub enum CompressionType {
     Lz4,
 }
 
-/// How sealed segment files are read.
+/// How segment files are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadStrategy {
     /// Positioned reads (`pread`).
     StandardIo,
-    /// Sealed segments are memory-mapped; they never change again, so a mapping can
-    /// not fault. The active segment is read with `pread`.
+    /// Segments are memory-mapped: sealed ones whole, the active one ahead of its end.
+    /// Only complete frames are ever read from a mapping, and IronWal never shrinks a
+    /// file below them, so a mapping does not fault (unless another program truncates
+    /// the files).
     Mmap,
 }
 
@@ -121,7 +123,7 @@ pub struct WalOptions {
     pub sync_mode: SyncMode,
     /// Payload compression. Default [`CompressionType::None`].
     pub compression: CompressionType,
-    /// How sealed segments are read. Default [`ReadStrategy::StandardIo`].
+    /// How segments are read. Default [`ReadStrategy::StandardIo`].
     pub read_strategy: ReadStrategy,
     /// What recovery does with damage. Default [`CorruptionPolicy::Truncate`].
     pub on_corruption: CorruptionPolicy,

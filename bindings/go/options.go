@@ -31,7 +31,7 @@ const (
 	CompressionLZ4 Compression = C.IRONWAL_COMPRESSION_LZ4
 )
 
-// ReadStrategy is how sealed segments are read.
+// ReadStrategy is how segments are read.
 type ReadStrategy int32
 
 const (
@@ -98,7 +98,7 @@ func WithCompression(compression Compression) Option {
 	}
 }
 
-// WithReadStrategy sets how sealed segments are read (default ReadStandardIO).
+// WithReadStrategy sets how segments are read (default ReadStandardIO).
 func WithReadStrategy(strategy ReadStrategy) Option {
 	return func(c *config) {
 		c.add("WithReadStrategy", func(o *C.ironwal_options) C.ironwal_status {

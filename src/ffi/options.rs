@@ -17,7 +17,7 @@ pub const IRONWAL_COMPRESSION_NONE: i32 = 0;
 pub const IRONWAL_COMPRESSION_LZ4: i32 = 1;
 /// `ironwal_options_set_read_strategy`: positioned reads.
 pub const IRONWAL_READ_STANDARD_IO: i32 = 0;
-/// `ironwal_options_set_read_strategy`: sealed segments memory-mapped.
+/// `ironwal_options_set_read_strategy`: segments memory-mapped.
 pub const IRONWAL_READ_MMAP: i32 = 1;
 /// `ironwal_options_set_corruption_policy`: cut a torn tail on open (default).
 pub const IRONWAL_CORRUPTION_TRUNCATE: i32 = 0;
@@ -141,7 +141,7 @@ pub unsafe extern "C" fn ironwal_options_set_compression(
     })
 }
 
-/// Sets how sealed segments are read: `IRONWAL_READ_STANDARD_IO` (default) or
+/// Sets how segments are read: `IRONWAL_READ_STANDARD_IO` (default) or
 /// `IRONWAL_READ_MMAP`.
 ///
 /// # Safety
