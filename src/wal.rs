@@ -459,6 +459,7 @@ impl Wal {
 mod tests {
     use super::*;
     use crate::storage::counting_vfs::{CountingVfs, SyncProbe};
+    use crate::ReadStrategy;
     use std::sync::atomic::Ordering;
 
     fn open(dir: &std::path::Path, mode: SyncMode) -> (Wal, Arc<SyncProbe>) {
@@ -500,6 +501,36 @@ mod tests {
         );
         assert_eq!(wal.bounds("s").unwrap(), Some(0..2000));
         assert_eq!(wal.get("s", 5).unwrap().unwrap(), vec![5u8; 1024]);
+    }
+
+    /// With `Mmap`, reads of the active segment (gets and an iterator) copy from a
+    /// mapping: no `pread` at all. With `StandardIo` the same reads do read.
+    #[test]
+    fn mmap_reads_of_the_active_segment_do_not_pread() {
+        for (strategy, reads_expected) in [
+            (ReadStrategy::Mmap, false),
+            (ReadStrategy::StandardIo, true),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut options = WalOptions::new(dir.path());
+            options.sync_mode = SyncMode::Async;
+            options.read_strategy = strategy;
+            let (wal, probe) = open_with(options);
+            for i in 0..50u8 {
+                wal.append("s", &[i; 300]).unwrap();
+            }
+            let before = probe.bytes_read.load(Ordering::SeqCst);
+            for i in 0..50u8 {
+                assert_eq!(wal.get("s", i as u64).unwrap().unwrap(), vec![i; 300]);
+            }
+            let iterated: Vec<Vec<u8>> = wal.iter("s", 0).unwrap().map(|e| e.unwrap()).collect();
+            assert_eq!(
+                iterated,
+                (0..50u8).map(|i| vec![i; 300]).collect::<Vec<_>>()
+            );
+            let read = probe.bytes_read.load(Ordering::SeqCst) - before;
+            assert_eq!(read > 0, reads_expected, "{strategy:?}: {read} bytes read");
+        }
     }
 
     #[test]
