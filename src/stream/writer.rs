@@ -309,12 +309,14 @@ impl Stream {
             .as_ref()
             .expect("rotate needs an active segment");
         let (old_start, next_id, old_len) = (old.start_id, old.next_id, old.len);
+        let zeros_follow = old.allocated > old_len;
         let old_path = self.segment_path(old_start);
         let file = self.segment_file(old_start)?;
         // A sealed segment ends with its last frame: no preallocated zeros.
-        if old.allocated > old_len {
+        if zeros_follow {
             file.set_len(old_len)
                 .map_err(|e| io_context(e, "trim preallocated space of", &old_path))?;
+            writer.active.as_mut().expect("checked above").allocated = old_len;
         }
         file.sync_data()
             .map_err(|e| self.fsync_failed(format!("fdatasync of {}", old_path.display()), e))?;
