@@ -259,6 +259,18 @@ pub(crate) fn raw_payload<'a>(
     }
 }
 
+/// The entry of an uncompressed frame of one entry whose length prefix is consistent
+/// (the common case, read without the general entry walk); `None` otherwise.
+#[inline]
+pub(crate) fn only_entry<'a>(bytes: &'a [u8], header: &FrameHeader) -> Option<&'a [u8]> {
+    if header.count != 1 || header.lz4 {
+        return None;
+    }
+    let stored = bytes.get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + header.stored_len as usize)?;
+    let len = le_u32(stored.get(..4)?, 0) as usize;
+    (4 + len == stored.len()).then(|| &stored[4..])
+}
+
 /// The `count` length-prefixed entries of a raw payload, checked up front to add up to
 /// exactly its length.
 #[inline]
@@ -340,6 +352,31 @@ mod tests {
     fn frame(entries: &[&[u8]], compression: CompressionType, first_id: u64) -> Vec<u8> {
         let mut encoded = EncodedFrame::new(entries, compression, 0).unwrap();
         encoded.seal(first_id).to_vec()
+    }
+
+    #[test]
+    fn only_entry_takes_the_single_entry_fast_path_and_nothing_else() {
+        let big = vec![b'x'; 5000];
+        let one = frame(&[b"payload"], CompressionType::None, 3);
+        let header = check_frame(&one).unwrap();
+        assert_eq!(only_entry(&one, &header), Some(&b"payload"[..]));
+        let empty = frame(&[b""], CompressionType::None, 3);
+        assert_eq!(
+            only_entry(&empty, &check_frame(&empty).unwrap()),
+            Some(&b""[..])
+        );
+        let two = frame(&[b"a", b"b"], CompressionType::None, 3);
+        assert_eq!(only_entry(&two, &check_frame(&two).unwrap()), None);
+        let lz4 = frame(&[&big], CompressionType::Lz4, 3);
+        let lz4_header = check_frame(&lz4).unwrap();
+        assert!(lz4_header.lz4);
+        assert_eq!(only_entry(&lz4, &lz4_header), None);
+        // A length prefix that disagrees with the payload is left to the full walk,
+        // which reports it.
+        let mut bad = one.clone();
+        bad[FRAME_HEADER_LEN] ^= 1;
+        assert_eq!(only_entry(&bad, &header), None);
+        assert!(entries(&bad[FRAME_HEADER_LEN..FRAME_HEADER_LEN + 11], 1, 0).is_err());
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use super::{index_path, Stream};
 use crate::error::io_context;
 use crate::format::frame::{
-    check_frame, entries, parse_header, raw_payload, verify_crc, DecodedFrame, FrameDefect,
-    FrameHeader, FRAME_HEADER_LEN,
+    check_frame, entries, only_entry, parse_header, raw_payload, verify_crc, DecodedFrame,
+    FrameDefect, FrameHeader, FRAME_HEADER_LEN,
 };
 use crate::format::frame_index::{FrameIndex, FrameSpan};
 use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
@@ -239,6 +239,9 @@ impl Stream {
                 Ok(entry)
             }
             None => {
+                if let Some(entry) = only_entry(bytes, &header) {
+                    return Ok(entry.to_vec());
+                }
                 let raw = raw_payload(bytes, &header, span.offset)?;
                 let entry = entries(&raw, header.count, span.offset)?.nth(index);
                 Ok(entry.expect("index < count").to_vec())
@@ -464,6 +467,9 @@ impl FrameCursor {
         }
         if header.first_id > self.next_id {
             return Err(stream.missing(start_id, self.next_id));
+        }
+        if let Some(entry) = only_entry(bytes, &header) {
+            return Ok(Some(entry.to_vec()));
         }
         let raw = raw_payload(bytes, &header, pos)?;
         let skip = (self.next_id - header.first_id) as usize;
