@@ -403,7 +403,7 @@ fn assert_index_never_lies(
     original: &Segment,
 ) -> Result<u64, TestCaseError> {
     let index = &outcome.index;
-    prop_assert!(index.data_end <= bytes.len() as u64 || index.frames.is_empty());
+    prop_assert!(index.data_end <= bytes.len() as u64 || index.len() == 0);
     prop_assert!(
         index.end_id <= original.end_id(),
         "scan found ids up to {} but only {} were written",
@@ -411,9 +411,9 @@ fn assert_index_never_lies(
         original.end_id()
     );
     let mut readable = 0;
-    for i in 0..index.frames.len() {
+    for i in 0..index.len() {
         let span = index.span(i);
-        let end_id = index.frames.get(i + 1).map_or(index.end_id, |f| f.first_id);
+        let end_id = index.frame_end_id(i);
         let frame = &bytes[span.offset as usize..(span.offset + span.len) as usize];
         let Ok(header) = check_frame(frame) else {
             continue;
@@ -1029,10 +1029,11 @@ fn frame_index_decode_survives_arbitrary_bytes() {
                 // Everything but the unchecked trailing zero field is what was decoded.
                 let n = bytes.len() - 4;
                 prop_assert_eq!(&index.encode()[..n], &bytes[..n]);
-                for w in index.frames.windows(2) {
+                let frames: Vec<FrameLoc> = index.frames().collect();
+                for w in frames.windows(2) {
                     prop_assert!(w[0].first_id < w[1].first_id && w[0].offset < w[1].offset);
                 }
-                match (index.frames.first(), index.frames.last()) {
+                match (frames.first(), frames.last()) {
                     (Some(first), Some(last)) => {
                         prop_assert_eq!(first.first_id, start);
                         prop_assert!(last.first_id < index.end_id && last.offset < data_end);
@@ -1048,7 +1049,7 @@ fn frame_index_decode_survives_arbitrary_bytes() {
                 ] {
                     if let Some((i, span)) = index.find(probe) {
                         prop_assert_eq!(
-                            index.frames[i],
+                            index.frame(i),
                             FrameLoc {
                                 first_id: span.first_id,
                                 offset: span.offset
@@ -1397,7 +1398,7 @@ fn scan_finds_every_frame_of_a_valid_segment() {
                 .iter()
                 .map(|&(first_id, _, offset, _, _)| FrameLoc { first_id, offset })
                 .collect();
-            prop_assert_eq!(&outcome.index.frames, &expected);
+            prop_assert_eq!(outcome.index.frames().collect::<Vec<_>>(), expected);
             let readable = assert_index_never_lies(&segment.bytes, &outcome, &segment)?;
             prop_assert_eq!(readable, segment.entries.len() as u64);
             Ok(())
@@ -1470,7 +1471,7 @@ fn scan_cut_keeps_exactly_the_whole_frames() {
             let end = whole.last().map_or(segment.data_start, |f| f.2 + f.3);
             prop_assert_eq!(outcome.torn_at, (end < cut as u64).then_some(end));
             prop_assert!(outcome.damage.is_empty());
-            prop_assert_eq!(outcome.index.frames.len(), whole.len());
+            prop_assert_eq!(outcome.index.len(), whole.len());
             prop_assert_eq!(outcome.index.data_end, end);
             let readable = assert_index_never_lies(bytes, &outcome, &segment)?;
             prop_assert_eq!(readable, whole.iter().map(|f| f.1).sum::<u64>());
@@ -1999,13 +2000,13 @@ fn run_recovery_case(case: RecoveryCase) -> Result<(), TestCaseError> {
         // damaged segment whose bytes are still all there, unchanged, reads back exactly
         // (or, for the active segment, the open is refused, which it was not).
         let (index, _, _) = reference_scan(&before, target_start, header_len as u64, false);
-        for i in 0..index.frames.len() {
+        for i in 0..index.len() {
             let span = index.span(i);
             let (from, to) = (span.offset as usize, (span.offset + span.len) as usize);
             if after.get(from..to) != Some(&before[from..to]) {
                 continue;
             }
-            let end_id = index.frames.get(i + 1).map_or(index.end_id, |f| f.first_id);
+            let end_id = index.frame_end_id(i);
             for id in span.first_id..end_id {
                 prop_assert!(
                     exact.contains(&id),

@@ -26,12 +26,18 @@ pub(crate) struct FrameLoc {
 
 /// Frame positions of one segment.
 ///
-/// Invariants: `frames` ascend in both fields; every frame lies below `data_end`;
-/// ids `[start_id, end_id)` are those the segment holds.
+/// Invariants: frames ascend in both first id and offset; every frame lies below
+/// `data_end`; ids `[start_id, end_id)` are those the segment holds. While every frame
+/// but the last holds one entry (the common case), frame `i` starts at id
+/// `start_id + i` and `first_ids` stays empty: the index then costs 8 bytes a frame,
+/// which matters for random `get`, where the index lookup is a cache miss.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameIndex {
     pub start_id: u64,
-    pub frames: Vec<FrameLoc>,
+    /// Where each frame starts.
+    offsets: Vec<u64>,
+    /// Each frame's first id; empty while frame `i` starts at `start_id + i`.
+    first_ids: Vec<u64>,
     pub data_end: u64,
     pub end_id: u64,
 }
@@ -48,7 +54,8 @@ impl FrameIndex {
     pub fn empty(start_id: u64, data_end: u64) -> Self {
         FrameIndex {
             start_id,
-            frames: Vec::new(),
+            offsets: Vec::new(),
+            first_ids: Vec::new(),
             data_end,
             end_id: start_id,
         }
@@ -56,60 +63,97 @@ impl FrameIndex {
 
     /// Records a frame appended at `data_end`.
     pub fn push(&mut self, first_id: u64, count: u64, frame_len: u64) {
-        self.frames.push(FrameLoc {
-            first_id,
-            offset: self.data_end,
-        });
+        self.push_frame(first_id, self.data_end);
         self.data_end += frame_len;
         self.end_id = first_id + count;
     }
 
+    fn push_frame(&mut self, first_id: u64, offset: u64) {
+        self.offsets.push(offset);
+        if self.first_ids.is_empty() {
+            let dense_id = self.start_id + self.offsets.len() as u64 - 1;
+            if first_id == dense_id {
+                return;
+            }
+            self.first_ids = (self.start_id..dense_id).collect();
+        }
+        self.first_ids.push(first_id);
+    }
+
+    /// How many frames the segment holds.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Where the `i`-th frame starts and its first id.
+    pub fn frame(&self, i: usize) -> FrameLoc {
+        FrameLoc {
+            first_id: self.first_id(i),
+            offset: self.offsets[i],
+        }
+    }
+
+    /// All frames, in order.
+    pub fn frames(&self) -> impl ExactSizeIterator<Item = FrameLoc> + '_ {
+        (0..self.len()).map(|i| self.frame(i))
+    }
+
+    fn first_id(&self, i: usize) -> u64 {
+        match self.first_ids.get(i) {
+            Some(&id) => id,
+            None => {
+                debug_assert!(self.first_ids.is_empty() && i < self.offsets.len());
+                self.start_id + i as u64
+            }
+        }
+    }
+
+    /// One past the last id of the `i`-th frame.
+    #[cfg(test)]
+    pub fn frame_end_id(&self, i: usize) -> u64 {
+        if i + 1 < self.len() {
+            self.first_id(i + 1)
+        } else {
+            self.end_id
+        }
+    }
+
     /// Position of the `i`-th frame.
     pub fn span(&self, i: usize) -> FrameSpan {
-        let loc = self.frames[i];
-        let end = self
-            .frames
-            .get(i + 1)
-            .map_or(self.data_end, |next| next.offset);
+        let offset = self.offsets[i];
+        let end = self.offsets.get(i + 1).copied().unwrap_or(self.data_end);
         FrameSpan {
-            first_id: loc.first_id,
-            offset: loc.offset,
-            len: end - loc.offset,
+            first_id: self.first_id(i),
+            offset,
+            len: end - offset,
         }
     }
 
     /// The frame that holds `id`, if the segment holds it.
     pub fn find(&self, id: u64) -> Option<(usize, FrameSpan)> {
-        if id < self.start_id || id >= self.end_id {
+        if id < self.start_id || id >= self.end_id || self.offsets.is_empty() {
             return None;
         }
-        // Where the frame is when every frame before it holds one entry (the common
-        // case): found without a search.
-        let guess = (id - self.start_id) as usize;
-        let i = match self.frames.get(guess) {
-            Some(frame) if frame.first_id == id => guess,
-            _ => self
-                .frames
-                .partition_point(|f| f.first_id <= id)
-                .checked_sub(1)?,
+        let i = if self.first_ids.is_empty() {
+            // Only the last frame can hold more than one entry.
+            ((id - self.start_id) as usize).min(self.offsets.len() - 1)
+        } else {
+            self.first_ids
+                .partition_point(|&first| first <= id)
+                .checked_sub(1)?
         };
         Some((i, self.span(i)))
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(FIXED_LEN + 16 * self.frames.len() + 8);
+        let mut bytes = Vec::with_capacity(FIXED_LEN + 16 * self.len() + 8);
         bytes.extend_from_slice(&INDEX_MAGIC);
         bytes.extend_from_slice(&INDEX_VERSION.to_le_bytes());
         bytes.extend_from_slice(&0u32.to_le_bytes());
-        for word in [
-            self.start_id,
-            self.data_end,
-            self.end_id,
-            self.frames.len() as u64,
-        ] {
+        for word in [self.start_id, self.data_end, self.end_id, self.len() as u64] {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
-        for f in &self.frames {
+        for f in self.frames() {
             bytes.extend_from_slice(&f.first_id.to_le_bytes());
             bytes.extend_from_slice(&f.offset.to_le_bytes());
         }
@@ -141,35 +185,35 @@ impl FrameIndex {
         if crc32fast::hash(&bytes[..crc_at]).to_le_bytes() != bytes[crc_at..crc_at + 4] {
             return Err(bad("CRC mismatch"));
         }
-        let index = FrameIndex {
-            start_id: le_u64(bytes, 16),
-            data_end: le_u64(bytes, 24),
-            end_id: le_u64(bytes, 32),
-            frames: (0..count as usize)
-                .map(|i| FrameLoc {
-                    first_id: le_u64(bytes, FIXED_LEN + 16 * i),
-                    offset: le_u64(bytes, FIXED_LEN + 16 * i + 8),
-                })
-                .collect(),
-        };
-        if index.start_id != start_id || index.data_end != data_end || !index.is_consistent() {
+        let start = le_u64(bytes, 16);
+        let (stored_end, stored_end_id) = (le_u64(bytes, 24), le_u64(bytes, 32));
+        if start != start_id || stored_end != data_end {
+            return Err(bad("stale: does not describe the segment file"));
+        }
+        let mut index = FrameIndex::empty(start_id, data_end);
+        index.end_id = stored_end_id;
+        index.offsets.reserve_exact(count as usize);
+        for i in 0..count as usize {
+            let first_id = le_u64(bytes, FIXED_LEN + 16 * i);
+            index.push_frame(first_id, le_u64(bytes, FIXED_LEN + 16 * i + 8));
+        }
+        if !index.is_consistent() {
             return Err(bad("stale: does not describe the segment file"));
         }
         Ok(index)
     }
 
     fn is_consistent(&self) -> bool {
-        let ordered = self
-            .frames
-            .windows(2)
-            .all(|w| w[0].first_id < w[1].first_id && w[0].offset < w[1].offset);
-        let within = match (self.frames.first(), self.frames.last()) {
-            (Some(first), Some(last)) => {
-                first.first_id == self.start_id
-                    && last.first_id < self.end_id
-                    && last.offset < self.data_end
+        let ordered = (1..self.len()).all(|i| {
+            self.first_id(i - 1) < self.first_id(i) && self.offsets[i - 1] < self.offsets[i]
+        });
+        let within = match self.len() {
+            0 => self.end_id == self.start_id,
+            n => {
+                self.first_id(0) == self.start_id
+                    && self.first_id(n - 1) < self.end_id
+                    && self.offsets[n - 1] < self.data_end
             }
-            _ => self.end_id == self.start_id,
         };
         ordered && within
     }
@@ -216,6 +260,46 @@ mod tests {
             }
         );
         assert_eq!(index.find(15), None);
+    }
+
+    #[test]
+    fn one_entry_frames_are_found_by_position_until_one_holds_more() {
+        let mut index = FrameIndex::empty(10, 40);
+        index.push(10, 1, 48);
+        index.push(11, 1, 48);
+        index.push(12, 4, 64);
+        assert!(
+            index.first_ids.is_empty(),
+            "dense while only the last frame holds more"
+        );
+        assert_eq!(index.find(11).unwrap().0, 1);
+        assert_eq!(
+            index.find(15).unwrap(),
+            (
+                2,
+                FrameSpan {
+                    first_id: 12,
+                    offset: 136,
+                    len: 64
+                }
+            )
+        );
+        index.push(16, 1, 40);
+        assert_eq!(index.first_ids, [10, 11, 12, 16]);
+        assert_eq!(index.find(13).unwrap().0, 2);
+        assert_eq!(
+            index.find(16).unwrap(),
+            (
+                3,
+                FrameSpan {
+                    first_id: 16,
+                    offset: 200,
+                    len: 40
+                }
+            )
+        );
+        let bytes = index.encode();
+        assert_eq!(FrameIndex::decode(&bytes, 10, 240).unwrap(), index);
     }
 
     #[test]
