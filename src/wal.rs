@@ -91,7 +91,7 @@ pub struct Wal {
 
 struct Engine {
     shared: Arc<Shared>,
-    streams: RwLock<HashMap<String, Arc<Stream>>>,
+    streams: RwLock<HashMap<String, Arc<Stream>, foldhash::fast::RandomState>>,
     /// Exclusive OS lock on the root, released when the last clone is dropped.
     _root_lock: Box<dyn Send + Sync>,
 }
@@ -149,7 +149,7 @@ impl Wal {
             .filter(|entry| entry.is_dir && is_stream_dir(&entry.name))
             .map(|entry| entry.name)
             .collect();
-        let mut streams = HashMap::new();
+        let mut streams = HashMap::default();
         for recovered in recover_streams(&shared, &stream_dirs) {
             if let Some(stream) = recovered? {
                 streams.insert(stream.name().to_owned(), Arc::new(stream));
@@ -266,10 +266,18 @@ impl Wal {
     /// # }
     /// ```
     pub fn get(&self, stream: &str, id: u64) -> Result<Option<Vec<u8>>> {
-        match self.stream(stream)? {
-            Some(stream) => stream.get(id),
-            None => Ok(None),
+        stream_name::validate(stream)?;
+        let streams = self.engine.streams.read();
+        let Some(found) = streams.get(stream) else {
+            return Ok(None);
+        };
+        // Reads that need no I/O run under the map's read lock, without an `Arc` clone.
+        if let Some(outcome) = found.get_mapped(id) {
+            return outcome;
         }
+        let found = found.clone();
+        drop(streams);
+        found.get(id)
     }
 
     /// [`Wal::get`] for each id, in order.

@@ -10,7 +10,7 @@
 //! The CRC32 covers header bytes 8..32 followed by the stored payload. The raw
 //! payload is the entries back to back, each as `u32` length + bytes.
 
-use super::{align8, le_u32, le_u64};
+use super::{align8, crc_hasher, le_u32, le_u64};
 use crate::{CompressionType, Error, Result};
 use std::borrow::Cow;
 
@@ -100,7 +100,7 @@ impl EncodedFrame {
             }
         }
         let stored_len = (bytes.len() - FRAME_HEADER_LEN) as u32;
-        let mut payload_crc = crc32fast::Hasher::new();
+        let mut payload_crc = crc_hasher();
         payload_crc.update(&bytes[FRAME_HEADER_LEN..]);
         bytes.resize(align8(bytes.len() as u64) as usize, 0);
         bytes[16..20].copy_from_slice(&count.to_le_bytes());
@@ -126,7 +126,7 @@ impl EncodedFrame {
     pub fn seal(&mut self, first_id: u64) -> &[u8] {
         self.bytes[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
         self.bytes[8..16].copy_from_slice(&first_id.to_le_bytes());
-        let mut crc = crc32fast::Hasher::new();
+        let mut crc = crc_hasher();
         crc.update(&self.bytes[8..FRAME_HEADER_LEN]);
         crc.combine(&self.payload_crc);
         self.bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
@@ -192,7 +192,7 @@ pub(crate) fn verify_crc(
         return Err(FrameDefect::Incomplete);
     }
     let expected = le_u32(bytes, 4);
-    let mut crc = crc32fast::Hasher::new();
+    let mut crc = crc_hasher();
     crc.update(&bytes[8..end]);
     let actual = crc.finalize();
     if expected != actual {

@@ -14,7 +14,7 @@
 //! space, not a torn tail. A header is written with the lowest version that expresses
 //! it, so files without the flag stay readable by version-1 readers.
 
-use super::{align8, le_u32, le_u64};
+use super::{align8, crc_hasher, le_u32, le_u64};
 use crate::{Error, Result};
 
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"IRONWAL\0";
@@ -121,7 +121,7 @@ pub(crate) fn is_unfinished(head: &[u8], file_len: u64) -> bool {
 }
 
 fn header_crc(bytes: &[u8], name_len: usize) -> u32 {
-    let mut crc = crc32fast::Hasher::new();
+    let mut crc = crc_hasher();
     crc.update(&bytes[0..28]);
     crc.update(&bytes[FIXED_LEN..FIXED_LEN + name_len]);
     crc.finalize()

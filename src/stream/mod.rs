@@ -74,6 +74,9 @@ pub(crate) struct View {
     pub sealed: Vec<u64>,
     /// The active segment's index; `None` until the stream exists on disk.
     pub active: Option<FrameIndex>,
+    /// With `ReadStrategy::Mmap`: a mapping of the active segment, made by the first
+    /// read that needs it (and remade when reads reach past it); dropped on rotation.
+    pub active_map: Option<Arc<SegmentMap>>,
 }
 
 impl View {
@@ -81,6 +84,14 @@ impl View {
     pub fn bounds(&self) -> Option<std::ops::Range<u64>> {
         let active = self.active.as_ref()?;
         Some(self.sealed.first().copied().unwrap_or(active.start_id)..active.end_id)
+    }
+
+    /// The active segment's mapping, if there is one reaching `end`.
+    pub fn mapping_to(&self, end: u64) -> Option<Arc<SegmentMap>> {
+        self.active_map
+            .as_ref()
+            .filter(|map| map.len() >= end)
+            .cloned()
     }
 }
 
@@ -92,9 +103,6 @@ pub(crate) struct Stream {
     shared: Arc<Shared>,
     writer: Mutex<writer::Writer>,
     view: RwLock<View>,
-    /// With `ReadStrategy::Mmap`: a mapping of the active segment (its start id), made
-    /// on first read and remade when reads reach past it.
-    active_map: RwLock<Option<(u64, Arc<SegmentMap>)>>,
     group_commit: GroupCommit,
     /// Serializes truncates so their deletions stay in id order.
     truncating: Mutex<()>,
@@ -115,7 +123,6 @@ impl Stream {
             shared,
             writer: Mutex::new(writer),
             view: RwLock::new(view),
-            active_map: RwLock::new(None),
             group_commit: GroupCommit::new(),
             truncating: Mutex::new(()),
         }
@@ -131,6 +138,7 @@ impl Stream {
             View {
                 sealed: Vec::new(),
                 active: None,
+                active_map: None,
             },
         )
     }

@@ -23,10 +23,21 @@ use std::sync::Arc;
 /// The most of an active segment mapped ahead of its end (address space, not memory).
 const MAX_ACTIVE_MAP_LEN: u64 = 1 << 30;
 
+/// The largest frame `get_mapped` reads under the view's read lock: checking it takes
+/// a few microseconds at most, the longest it makes a writer's publish wait.
+const MAX_LOCKED_FRAME_LEN: u64 = 64 << 10;
+
 /// Where the frame holding an id is.
 enum Located {
-    Active { start_id: u64, span: FrameSpan },
-    Sealed { start_id: u64 },
+    /// In the active segment; `map` is the view's mapping of it if that reaches the frame.
+    Active {
+        start_id: u64,
+        span: FrameSpan,
+        map: Option<Arc<SegmentMap>>,
+    },
+    Sealed {
+        start_id: u64,
+    },
 }
 
 impl Stream {
@@ -38,6 +49,28 @@ impl Stream {
         }
     }
 
+    /// `get` of an entry in the mapped active segment, done under the view's read lock:
+    /// no I/O and no reference counting, the common case with `ReadStrategy::Mmap`.
+    /// `None` when the general path must take it (not mapped yet, not in the active
+    /// segment, a large frame, or a block cache to consult).
+    pub fn get_mapped(&self, id: u64) -> Option<Result<Option<Vec<u8>>>> {
+        if self.shared.block_cache.is_some() {
+            return None;
+        }
+        let view = self.view.read();
+        let active = view.active.as_ref()?;
+        let (_, span) = active.find(id)?;
+        if span.len > MAX_LOCKED_FRAME_LEN {
+            return None;
+        }
+        let span_end = span.offset + span.len;
+        let bytes = view.active_map.as_ref()?.range(span.offset, span_end)?;
+        Some(
+            self.entry_from_frame(active.start_id, bytes, span, id)
+                .map(Some),
+        )
+    }
+
     /// Whether `id` lies below the first retained id.
     fn truncated(&self, id: u64) -> bool {
         self.bounds().is_some_and(|b| id < b.start)
@@ -47,12 +80,16 @@ impl Stream {
         let Some(located) = self.locate(id)? else {
             return Ok(None);
         };
-        let (start_id, span, sealed) = match located {
-            Located::Active { start_id, span } => (start_id, span, None),
+        let (start_id, span, active_map, sealed) = match located {
+            Located::Active {
+                start_id,
+                span,
+                map,
+            } => (start_id, span, map, None),
             Located::Sealed { start_id } => {
                 let segment = self.sealed_segment(start_id)?;
                 let span = self.span_in_sealed(&segment, id)?;
-                (start_id, span, Some(segment))
+                (start_id, span, None, Some(segment))
             }
         };
         // The cache is consulted before any I/O: a hit reads nothing from disk.
@@ -63,7 +100,7 @@ impl Stream {
         }
         let span_end = span.offset + span.len;
         let entry = match sealed.as_deref() {
-            None => match self.active_map(start_id, span_end)? {
+            None => match self.active_mapping(active_map, start_id, span_end)? {
                 Some(map) => {
                     let bytes = map.range(span.offset, span_end).expect("mapped that far");
                     self.entry_from_frame(start_id, bytes, span, id)?
@@ -87,17 +124,19 @@ impl Stream {
         Ok(Some(entry))
     }
 
-    /// With `ReadStrategy::Mmap`, a mapping of active segment `start_id` that reaches
-    /// `end` (mapped ahead, up to the segment size limit, so appends rarely need a new
-    /// one). `None` means: read with `pread` (also when the mapping cannot be made).
-    fn active_map(&self, start_id: u64, end: u64) -> Result<Option<Arc<SegmentMap>>> {
-        if self.shared.options.read_strategy != ReadStrategy::Mmap {
-            return Ok(None);
-        }
-        if let Some((mapped_start, map)) = &*self.active_map.read() {
-            if *mapped_start == start_id && map.len() >= end {
-                return Ok(Some(map.clone()));
-            }
+    /// With `ReadStrategy::Mmap`, a mapping of active segment `start_id` reaching `end`:
+    /// `in_view` (the view's, from `View::mapping_to`) or else a new one, mapped ahead
+    /// up to the segment size limit so appends rarely need another, and kept in the
+    /// view while that segment is active. `None` means: read with `pread` (also when
+    /// the mapping cannot be made).
+    fn active_mapping(
+        &self,
+        in_view: Option<Arc<SegmentMap>>,
+        start_id: u64,
+        end: u64,
+    ) -> Result<Option<Arc<SegmentMap>>> {
+        if in_view.is_some() || self.shared.options.read_strategy != ReadStrategy::Mmap {
+            return Ok(in_view);
         }
         let ahead = self.shared.options.max_segment_size.min(MAX_ACTIVE_MAP_LEN);
         let file = self.segment_file(start_id)?;
@@ -105,7 +144,10 @@ impl Stream {
             return Ok(None);
         };
         let map = Arc::new(SegmentMap::new(map));
-        *self.active_map.write() = Some((start_id, map.clone()));
+        let mut view = self.view.write();
+        if view.active.as_ref().is_some_and(|a| a.start_id == start_id) {
+            view.active_map = Some(map.clone());
+        }
         Ok(Some(map))
     }
 
@@ -139,6 +181,7 @@ impl Stream {
             return Ok(Some(Located::Active {
                 start_id: active.start_id,
                 span,
+                map: view.mapping_to(span.offset + span.len),
             }));
         }
         let k = view.sealed.partition_point(|&start| start <= id);
@@ -391,8 +434,9 @@ impl FrameCursor {
                 .find(self.next_id)
                 .ok_or_else(|| stream.missing(active.start_id, self.next_id))?;
             let (start_id, limit) = (active.start_id, active.data_end);
+            let in_view = view.mapping_to(limit);
             drop(view);
-            let bytes = match stream.active_map(start_id, limit)? {
+            let bytes = match stream.active_mapping(in_view, start_id, limit)? {
                 Some(map) => SegmentBytes::Mapped(map),
                 None => SegmentBytes::Read(ChunkReader::new(
                     stream.segment_file(start_id)?,

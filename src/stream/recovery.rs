@@ -133,6 +133,7 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
     let view = View {
         sealed: segments[..segments.len() - 1].to_vec(),
         active: Some(index),
+        active_map: None,
     };
     let stream = Stream::with_state(shared.clone(), name, dir, Writer::recovered(active), view);
     shared

@@ -347,9 +347,14 @@ impl Stream {
             .replace((self.uid, old_start), OpenSegment::Sealed(Arc::new(sealed)));
         {
             let mut view = self.view.write();
-            let View { sealed, active } = &mut *view;
+            let View {
+                sealed,
+                active,
+                active_map,
+            } = &mut *view;
             sealed.push(old_start);
             *active = Some(FrameIndex::empty(next_id, header_len));
+            *active_map = None;
         }
         writer.active = Some(ActiveSegment {
             start_id: next_id,
