@@ -536,5 +536,20 @@ fn bytes_flipped_under_an_open_wal_are_caught_by_every_read_path() {
                 "{ctx}: iterator gave {first:?}"
             );
         }
+        // Iterators already running when they reach the damage stop there.
+        for (from, damaged) in [(0, sealed_id), (sealed_id + 1, active_id)] {
+            let got: Vec<Result<Vec<u8>>> = wal.iter("s", from).unwrap().collect();
+            let clean = (damaged - from) as usize;
+            assert_eq!(got.len(), clean + 1, "{strategy:?}: from {from}");
+            for (k, entry) in got[..clean].iter().enumerate() {
+                let id = from + k as u64;
+                assert_eq!(entry.as_ref().unwrap(), &payload_sized("s", id, 1000));
+            }
+            assert!(
+                matches!(got[clean], Err(Error::CrcMismatch { .. })),
+                "{strategy:?}: from {from}: {:?}",
+                got[clean]
+            );
+        }
     }
 }

@@ -53,6 +53,18 @@ impl ChunkReader {
         self.limit
     }
 
+    /// The bytes from `pos` on that are at hand without I/O (up to the limit; possibly
+    /// none).
+    pub fn buffered(&self, pos: u64) -> &[u8] {
+        match &self.source {
+            Source::Mapped(map) => map.range(pos, self.limit).unwrap_or_default(),
+            Source::Chunks { buf, buf_start, .. } => pos
+                .checked_sub(*buf_start)
+                .and_then(|at| buf.get(at as usize..))
+                .unwrap_or_default(),
+        }
+    }
+
     /// Up to `len` bytes at `pos` (fewer only at the limit).
     pub fn bytes(&mut self, pos: u64, len: usize) -> io::Result<&[u8]> {
         let len = len.min(self.limit.saturating_sub(pos) as usize);

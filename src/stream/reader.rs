@@ -379,7 +379,40 @@ impl FrameCursor {
     }
 
     /// The next entry and its id, `Ok(None)` at the current end of the stream.
+    #[inline]
     pub fn next_entry(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+        if self.ready.is_empty() {
+            if let Some(entry) = self.next_single_at_hand() {
+                self.started = true;
+                self.next_id += 1;
+                return Ok(Some((self.next_id - 1, entry)));
+            }
+        }
+        self.next_entry_general()
+    }
+
+    /// Entry `next_id` when the cursor is at a valid frame, mapped or already read,
+    /// holding just that entry, uncompressed: the common case, with no I/O and nothing
+    /// to queue, skip or report. `None` otherwise, and the general path takes it (and
+    /// reports defects).
+    #[inline]
+    fn next_single_at_hand(&mut self) -> Option<Vec<u8>> {
+        let cursor = self.segment.as_mut()?;
+        let bytes = match &cursor.bytes {
+            SegmentBytes::Mapped(map) => map.range(cursor.pos, cursor.limit)?,
+            SegmentBytes::Read(reader) => reader.buffered(cursor.pos),
+        };
+        let header = parse_header(bytes, bytes.len() as u64).ok()?;
+        if header.first_id != self.next_id {
+            return None;
+        }
+        let entry = only_entry(bytes, &header)?;
+        verify_crc(bytes, &header).ok()?;
+        cursor.pos += header.frame_len();
+        Some(entry.to_vec())
+    }
+
+    fn next_entry_general(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
                 self.started = true;
