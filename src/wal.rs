@@ -266,18 +266,10 @@ impl Wal {
     /// # }
     /// ```
     pub fn get(&self, stream: &str, id: u64) -> Result<Option<Vec<u8>>> {
-        stream_name::validate(stream)?;
-        let streams = self.engine.streams.read();
-        let Some(found) = streams.get(stream) else {
-            return Ok(None);
-        };
-        // Reads that need no I/O run under the map's read lock, without an `Arc` clone.
-        if let Some(outcome) = found.get_mapped(id) {
-            return outcome;
+        match self.stream(stream)? {
+            Some(stream) => stream.get(id),
+            None => Ok(None),
         }
-        let found = found.clone();
-        drop(streams);
-        found.get(id)
     }
 
     /// [`Wal::get`] for each id, in order.

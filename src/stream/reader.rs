@@ -42,6 +42,9 @@ enum Located {
 
 impl Stream {
     pub fn get(&self, id: u64) -> Result<Option<Vec<u8>>> {
+        if let Some(outcome) = self.get_mapped(id) {
+            return outcome;
+        }
         match self.read_entry(id) {
             // A concurrent truncate deleted the segment between finding and reading it.
             Err(_) if self.truncated(id) => Ok(None),
@@ -49,16 +52,35 @@ impl Stream {
         }
     }
 
-    /// `get` of an entry in the mapped active segment, done under the view's read lock:
-    /// no I/O and no reference counting, the common case with `ReadStrategy::Mmap`.
-    /// `None` when the general path must take it (not mapped yet, not in the active
-    /// segment, a large frame, or a block cache to consult).
-    pub fn get_mapped(&self, id: u64) -> Option<Result<Option<Vec<u8>>>> {
+    /// `get` of an entry whose frame is mapped, with no I/O: in the active segment under
+    /// the view's read lock (no reference counting), in a sealed segment already open
+    /// in the LRU without any lock held. The common case with `ReadStrategy::Mmap`.
+    /// `None` when the general path must take it (not mapped or open yet, a large
+    /// active frame, a block cache to consult, or an id the stream does not hold).
+    fn get_mapped(&self, id: u64) -> Option<Result<Option<Vec<u8>>>> {
         if self.shared.block_cache.is_some() {
             return None;
         }
         let view = self.view.read();
         let active = view.active.as_ref()?;
+        if id < active.start_id {
+            let k = view
+                .sealed
+                .partition_point(|&start| start <= id)
+                .checked_sub(1)?;
+            let start_id = view.sealed[k];
+            drop(view);
+            let key = (self.uid, start_id);
+            let Some(OpenSegment::Sealed(segment)) = self.shared.open_segments.get(key) else {
+                return None;
+            };
+            let (_, span) = segment.index.find(id)?;
+            let bytes = segment
+                .map
+                .as_ref()?
+                .range(span.offset, span.offset + span.len)?;
+            return Some(self.entry_from_frame(start_id, bytes, span, id).map(Some));
+        }
         let (_, span) = active.find(id)?;
         if span.len > MAX_LOCKED_FRAME_LEN {
             return None;
