@@ -22,7 +22,7 @@
 use super::chunk_reader::ChunkReader;
 use super::vfs::VfsFile;
 use crate::format::frame::{
-    check_frame, parse_header, FrameDefect, FrameHeader, FRAME_HEADER_LEN, FRAME_MAGIC,
+    parse_header, verify_crc, FrameDefect, FrameHeader, FRAME_HEADER_LEN, FRAME_MAGIC,
 };
 use crate::format::frame_index::FrameIndex;
 use crate::format::le_u32;
@@ -104,7 +104,7 @@ impl ChunkReader {
             Err(defect) => return Ok(Err(defect)),
         };
         let whole = self.bytes(pos, header.frame_len() as usize)?;
-        Ok(check_frame(whole))
+        Ok(verify_crc(whole, &header).map(|()| header))
     }
 
     /// Whether every byte from `pos` to the limit is zero.
