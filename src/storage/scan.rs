@@ -99,6 +99,11 @@ impl ChunkReader {
     /// The CRC-checked frame at `pos`, or why there is none.
     pub fn frame_at(&mut self, pos: u64) -> io::Result<Result<FrameHeader, FrameDefect>> {
         let available = self.limit() - pos;
+        // The common case: the whole frame is mapped or already read.
+        let at_hand = self.buffered(pos);
+        if let Ok(header) = parse_header(at_hand, at_hand.len() as u64) {
+            return Ok(verify_crc(at_hand, &header).map(|()| header));
+        }
         let header = match parse_header(self.bytes(pos, FRAME_HEADER_LEN)?, available) {
             Ok(header) => header,
             Err(defect) => return Ok(Err(defect)),
