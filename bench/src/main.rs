@@ -244,8 +244,9 @@ process has mapped and touched (page cache, not heap).
 {goals_table}
 ## Where goals are missed, and why
 
-Profiled with `perf record` on the same 2-vCPU machine (2026-11-24); figures in this
-section come from those profiling runs, not from the table above.
+Profiled with `perf record`, `perf stat` and `valgrind --tool=callgrind` on the same
+2-vCPU machine (2026-11-24), with small harnesses outside the suite; the figures in this
+section come from those runs, not from the table above.
 
 - **W1 (1 writer, Strict) vs okaywal.** A Strict segment is zero-filled ahead of its
   frames (format v2, `PREALLOCATED`; up to 1 MiB ahead), so an append is one `pwrite` and
@@ -253,39 +254,50 @@ section come from those profiling runs, not from the table above.
   `raw prealloc`, which is the device's limit for one writer. okaywal does the same;
   the three land within a few percent of each other, so this goal is met or missed by
   the device's noise.
-- **W2 (8 writers, Strict).** Group commit: the next leader waits (at most half an
-  fsync) until as many threads wait as did for the last fsync. Measured per fsync:
-  6–7.5 entries, 90–130 µs of `fdatasync`, and 40–60 µs for the writers the last sync
-  released to wake up and write again (8 threads on 2 vCPUs). So the ceiling here is
-  about 8 entries per 140–190 µs. okaywal groups its commits too; IronWal measured
-  1.1–1.3× its throughput in those runs. Waking all waiters at once (`thread::park`/`unpark`
-  instead of a condition variable, which hands the lock from one waiter to the next)
-  changed nothing in 4 alternating A/B runs (1.18/1.30/1.15/1.16× vs
-  1.09/1.30/1.21/1.18× okaywal), so it was not kept. The ≥ 7× raw goal divides by
-  raw's size-changing `fdatasync`, which moves with the device from run to run.
-- **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup (~0.3 µs a get).
-  IronWal finds a frame without a search when frames hold one entry (the common case),
-  but a get still takes the stream map's, the view's and the active mapping's read
-  locks (a sealed segment: the open-segment LRU's mutex instead), clones an `Arc`,
-  parses a 32-byte frame header, checks the CRC over header and payload, and walks the
-  entry length prefix: about 0.2 µs more. `StandardIo` pays the same on top of a
-  `pread`, which hides it (≥ 0.8× there).
-- **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records. IronWal's
-  frames carry a 32-byte header (id, count, flags, lengths) and a CRC over header and
-  payload, and the cursor checks the id sequence and the entry lengths. A fast path for
-  frames of one uncompressed entry (no general entry walk, no queue) gained ~25%; `perf`
-  now puts ~21% of the time in CRC32 (156 bytes a frame against raw's 128), ~27% in
-  `FrameCursor::next_entry` and `WalIterator::next`, and ~8% in `malloc`/`free` for the
-  `Vec` each entry is returned in (raw allocates the same). Closing the rest needs a
-  borrowed-entry iterator (no `Vec` per entry) or a lighter frame format; both change
-  the 0.6-compatible API or the on-disk format, so neither was done.
-
-- **W7 vs 0.6.9's open.** Both read the whole active segment of each stream (here
-  4 × ~20 MB); IronWal also computes the CRC of every frame, 0.6.9 only of the last
-  one. Mapping the segments for the scan (no copy) and recovering the 4 streams on
-  both cores brought IronWal from 1.9–2.0× to 1.0–1.5× 0.6.9's time (full and
-  `--only W7` runs); the rest is the CRC work that tells damage from a torn tail
-  (SPEC §1), which 0.6.9 does not do.
+- **W2 (8 writers, Strict).** Group commit with gathering: the next leader waits (at
+  most half an fsync) until as many writers wait for the next fsync as the last one
+  covered. Two fixes this round: the gathering count included writers the last fsync
+  had already covered but that had not woken up yet, so leaders stopped gathering too
+  early; and waiters now park and are unparked all at once by the leader, instead of a
+  condition variable that hands its mutex from one woken thread to the next. With 8
+  writers: 6.3 entries per `fdatasync` before (24,000 appends, 3,785 fsyncs), 7.95
+  after (3,017 fsyncs), 38–40k → 43–48k appends/s in the same harness. What is left is
+  the time the released writers take to write again: ~50 µs per cycle next to a
+  ~100 µs `fdatasync`. `perf stat` counts 18 µs of CPU per append, and `perf record`
+  puts it in context switches (32%), futex wake-ups (12%) and the virtio notify of the
+  fsync itself (11%): 8 threads sharing 2 vCPUs of a VM. At best 8 entries per
+  ~150 µs; the ≥ 7× goal divides by raw's size-changing `fdatasync`, which moves with
+  the device from run to run.
+- **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. IronWal's get
+  now takes 730 instructions (callgrind), down from 1,000, and the in-memory frame
+  index costs 8 bytes a frame while frames hold one entry, half the old 16 (the index
+  lookup is one of the two cache misses of a random get; a micro-benchmark of the two
+  layouts over 200k entries measured ~20% less time per lookup and copy). A frame
+  mapped in the active segment is read under the stream view's read lock with no `Arc`
+  clone and no second lock, stream names hash with foldhash, and the CRC hasher is
+  cloned rather than re-detecting CPU features. Sealed segments add
+  the open-segment LRU's mutex and an `Arc` clone per get, and the suite opens a fresh
+  `Wal` per sample, so each sample also loads 8 frame indexes (2.7 ms measured, ~3% of
+  a sample): that is the gap between the active and the sealed layout.
+- **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
+  instructions an entry (callgrind), of which ~190 are the `Vec` (allocate, copy,
+  free) that both sides pay. IronWal: 586 (630 before this round). Its CRC covers
+  156 bytes (24 header bytes, the entry's length prefix and 128 payload bytes): 141
+  instructions against 92 for raw's 128, because `crc32fast` folds 16-byte blocks and
+  does the last 12 bytes one at a time. A fast path now reads a frame of one
+  uncompressed entry that is already mapped or buffered without the general cursor
+  (`--quick` runs: 0.49 → 0.57× raw with Mmap, 0.52 → 0.67× with StandardIo); the
+  rest is header parsing, the id check and the iterator's `Result` plumbing. Closing the gap needs a borrowed-entry iterator (no `Vec` per entry) or a
+  frame whose checked bytes are a multiple of 16; both change the 0.6-compatible API or
+  the on-disk format, so neither was done.
+- **W7 vs 0.6.9's open.** Both read the whole active segment of each stream; IronWal
+  also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
+  0.6.9 only of the last one. The scan now parses each header once and checks a frame
+  that is already mapped without the chunked read path: 83M → 66M instructions to open
+  a 200k-frame segment. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel
+  (page faults of the scan's mapping and its `munmap`; reading with `pread` instead was
+  slower). The two opens are within a millisecond of each other, so this goal is met or
+  missed by noise.
 
 ## What is measured
 
