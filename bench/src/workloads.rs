@@ -200,15 +200,26 @@ fn strict_slice(
     (ops, secs)
 }
 
-fn samples_of(raw: Vec<Vec<(u64, f64)>>, bytes_per_op: u64) -> Vec<Vec<Sample>> {
-    raw.into_iter()
-        .map(|v| {
+/// Each peer's `(ops, secs)` measurements as samples, logged.
+fn samples_of(
+    peers: &[Box<dyn Impl>],
+    raw: Vec<Vec<(u64, f64)>>,
+    bytes_per_op: u64,
+) -> Vec<Vec<Sample>> {
+    peers
+        .iter()
+        .zip(raw)
+        .map(|(peer, v)| {
             v.into_iter()
-                .map(|(ops, secs)| Sample {
-                    ops,
-                    bytes: ops * bytes_per_op,
-                    secs,
-                    ..Default::default()
+                .map(|(ops, secs)| {
+                    let sample = Sample {
+                        ops,
+                        bytes: ops * bytes_per_op,
+                        secs,
+                        ..Default::default()
+                    };
+                    log_sample(&peer.name(), &sample);
+                    sample
                 })
                 .collect()
         })
@@ -253,12 +264,7 @@ pub fn w1_w2(cfg: &Config, threads: usize) -> Group {
             let _ = std::fs::remove_dir_all(&dir);
         },
     );
-    let samples = samples_of(raw, ENTRY as u64);
-    for (p, s) in samples.iter().enumerate() {
-        for s in s {
-            log_sample(&peers[p].name(), s);
-        }
-    }
+    let samples = samples_of(&peers, raw, ENTRY as u64);
     let mut rows = rows(&peers, "raw", samples);
     for r in &mut rows {
         r.note = match r.imp.as_str() {
@@ -399,12 +405,7 @@ pub fn w4(cfg: &Config) -> Group {
             let _ = std::fs::remove_dir_all(&dir);
         },
     );
-    let samples = samples_of(raw, SIZE as u64);
-    for (p, s) in samples.iter().enumerate() {
-        for s in s {
-            log_sample(&peers[p].name(), s);
-        }
-    }
+    let samples = samples_of(&peers, raw, SIZE as u64);
     let mut rows = rows(&peers, "raw", samples);
     for r in &mut rows {
         r.note = match r.imp.as_str() {
