@@ -271,6 +271,20 @@ pub(crate) fn only_entry<'a>(bytes: &'a [u8], header: &FrameHeader) -> Option<&'
     (4 + len == stored.len()).then(|| &stored[4..])
 }
 
+/// Entry `id` and the frame's length, when `bytes` starts with a valid frame holding
+/// just that entry, uncompressed: the common case, read without the general path.
+/// `None` for anything else (the general path then reads it and reports any defect).
+#[inline]
+pub(crate) fn single_entry(bytes: &[u8], id: u64) -> Option<(&[u8], u64)> {
+    let header = parse_header(bytes, bytes.len() as u64).ok()?;
+    if header.first_id != id {
+        return None;
+    }
+    let entry = only_entry(bytes, &header)?;
+    verify_crc(bytes, &header).ok()?;
+    Some((entry, header.frame_len()))
+}
+
 /// The `count` length-prefixed entries of a raw payload, checked up front to add up to
 /// exactly its length.
 #[inline]
@@ -377,6 +391,34 @@ mod tests {
         bad[FRAME_HEADER_LEN] ^= 1;
         assert_eq!(only_entry(&bad, &header), None);
         assert!(entries(&bad[FRAME_HEADER_LEN..FRAME_HEADER_LEN + 11], 1, 0).is_err());
+    }
+
+    #[test]
+    fn single_entry_is_only_a_valid_uncompressed_frame_of_that_one_id() {
+        let one = frame(&[b"payload"], CompressionType::None, 3);
+        assert_eq!(
+            single_entry(&one, 3),
+            Some((&b"payload"[..], one.len() as u64))
+        );
+        // Bytes after the frame (the next frames) do not matter.
+        let mut followed = one.clone();
+        followed.extend_from_slice(&[0xAB; 64]);
+        assert_eq!(
+            single_entry(&followed, 3).map(|(e, _)| e),
+            Some(&b"payload"[..])
+        );
+        assert_eq!(single_entry(&one, 4), None, "another id");
+        assert_eq!(single_entry(&one[..one.len() - 8], 3), None, "cut short");
+        // Every byte but the padding after the payload is checked.
+        for at in 0..FRAME_HEADER_LEN + 4 + b"payload".len() {
+            let mut flipped = one.clone();
+            flipped[at] ^= 0x10;
+            assert_eq!(single_entry(&flipped, 3), None, "byte {at} flipped");
+        }
+        let two = frame(&[b"a", b"b"], CompressionType::None, 3);
+        assert_eq!(single_entry(&two, 3), None);
+        let lz4 = frame(&[&vec![b'x'; 5000]], CompressionType::Lz4, 3);
+        assert_eq!(single_entry(&lz4, 3), None);
     }
 
     #[test]

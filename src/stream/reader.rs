@@ -6,8 +6,8 @@
 use super::{index_path, Stream};
 use crate::error::io_context;
 use crate::format::frame::{
-    check_frame, entries, only_entry, parse_header, raw_payload, verify_crc, DecodedFrame,
-    FrameDefect, FrameHeader, FRAME_HEADER_LEN,
+    check_frame, entries, only_entry, parse_header, raw_payload, single_entry, verify_crc,
+    DecodedFrame, FrameDefect, FrameHeader, FRAME_HEADER_LEN,
 };
 use crate::format::frame_index::{FrameIndex, FrameSpan};
 use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
@@ -42,8 +42,8 @@ enum Located {
 
 impl Stream {
     pub fn get(&self, id: u64) -> Result<Option<Vec<u8>>> {
-        if let Some(outcome) = self.get_mapped(id) {
-            return outcome;
+        if let Some(entry) = self.get_mapped(id) {
+            return Ok(Some(entry));
         }
         match self.read_entry(id) {
             // A concurrent truncate deleted the segment between finding and reading it.
@@ -52,12 +52,14 @@ impl Stream {
         }
     }
 
-    /// `get` of an entry whose frame is mapped, with no I/O: in the active segment under
-    /// the view's read lock (no reference counting), in a sealed segment already open
-    /// in the LRU without any lock held. The common case with `ReadStrategy::Mmap`.
-    /// `None` when the general path must take it (not mapped or open yet, a large
-    /// active frame, a block cache to consult, or an id the stream does not hold).
-    fn get_mapped(&self, id: u64) -> Option<Result<Option<Vec<u8>>>> {
+    /// `get` of an entry alone in its uncompressed frame, which is mapped: in the active
+    /// segment under the view's read lock (no reference counting), in a sealed segment
+    /// already open in the LRU without any lock held. The common case with
+    /// `ReadStrategy::Mmap`, with no I/O and bounded work. `None` when the general path
+    /// must take it (not mapped or open yet, a large active frame, several entries or
+    /// LZ4 in the frame, any defect, a block cache to consult, or an id the stream does
+    /// not hold).
+    fn get_mapped(&self, id: u64) -> Option<Vec<u8>> {
         if self.shared.block_cache.is_some() {
             return None;
         }
@@ -68,29 +70,23 @@ impl Stream {
                 .sealed
                 .partition_point(|&start| start <= id)
                 .checked_sub(1)?;
-            let start_id = view.sealed[k];
+            let key = (self.uid, view.sealed[k]);
             drop(view);
-            let key = (self.uid, start_id);
             let Some(OpenSegment::Sealed(segment)) = self.shared.open_segments.get(key) else {
                 return None;
             };
             let (_, span) = segment.index.find(id)?;
-            let bytes = segment
-                .map
-                .as_ref()?
-                .range(span.offset, span.offset + span.len)?;
-            return Some(self.entry_from_frame(start_id, bytes, span, id).map(Some));
+            let map = segment.map.as_ref()?;
+            let bytes = map.range(span.offset, span.offset + span.len)?;
+            return single_entry(bytes, id).map(|(entry, _)| entry.to_vec());
         }
         let (_, span) = active.find(id)?;
         if span.len > MAX_LOCKED_FRAME_LEN {
             return None;
         }
-        let span_end = span.offset + span.len;
-        let bytes = view.active_map.as_ref()?.range(span.offset, span_end)?;
-        Some(
-            self.entry_from_frame(active.start_id, bytes, span, id)
-                .map(Some),
-        )
+        let map = view.active_map.as_ref()?;
+        let bytes = map.range(span.offset, span.offset + span.len)?;
+        single_entry(bytes, id).map(|(entry, _)| entry.to_vec())
     }
 
     /// Whether `id` lies below the first retained id.
@@ -424,13 +420,8 @@ impl FrameCursor {
             SegmentBytes::Mapped(map) => map.range(cursor.pos, cursor.limit)?,
             SegmentBytes::Read(reader) => reader.buffered(cursor.pos),
         };
-        let header = parse_header(bytes, bytes.len() as u64).ok()?;
-        if header.first_id != self.next_id {
-            return None;
-        }
-        let entry = only_entry(bytes, &header)?;
-        verify_crc(bytes, &header).ok()?;
-        cursor.pos += header.frame_len();
+        let (entry, frame_len) = single_entry(bytes, self.next_id)?;
+        cursor.pos += frame_len;
         Some(entry.to_vec())
     }
 
