@@ -269,13 +269,17 @@ section come from those runs, not from the table above.
   ~150 µs; the ≥ 7× goal divides by raw's size-changing `fdatasync`, which moves with
   the device from run to run.
 - **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. IronWal's get
-  now takes 730 instructions (callgrind), down from 1,000, and the in-memory frame
+  now takes 643 instructions (callgrind), down from 1,000, and the in-memory frame
   index costs 8 bytes a frame while frames hold one entry, half the old 16 (the index
   lookup is one of the two cache misses of a random get; a micro-benchmark of the two
-  layouts over 200k entries measured ~20% less time per lookup and copy). A frame
-  mapped in the active segment is read under the stream view's read lock with no `Arc`
-  clone and no second lock, stream names hash with foldhash, and the CRC hasher is
-  cloned rather than re-detecting CPU features. Sealed segments add
+  layouts over 200k entries measured ~20% less time per lookup and copy). A mapped
+  frame of one uncompressed entry is read without the general path (in the active
+  segment under the stream view's read lock, with no `Arc` clone and no second lock),
+  stream names hash with foldhash, and the CRC hasher is cloned rather than
+  re-detecting CPU features. In a harness with no reopen, a raw get took 130–165 ns
+  and IronWal's 245–266 ns; besides instructions, IronWal's get pays six atomic
+  operations (stream map lock, stream `Arc`, view lock) that raw's array lookup does
+  not. Sealed segments add
   the open-segment LRU's mutex and an `Arc` clone per get, and the suite opens a fresh
   `Wal` per sample, so each sample also loads 8 frame indexes (2.7 ms measured, ~3% of
   a sample): that is the gap between the active and the sealed layout.
