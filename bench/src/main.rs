@@ -279,10 +279,10 @@ section come from those runs, not from the table above.
   re-detecting CPU features. In a harness with no reopen, a raw get took 130–165 ns
   and IronWal's 245–266 ns; besides instructions, IronWal's get pays six atomic
   operations (stream map lock, stream `Arc`, view lock) that raw's array lookup does
-  not. Sealed segments add
-  the open-segment LRU's mutex and an `Arc` clone per get, and the suite opens a fresh
-  `Wal` per sample, so each sample also loads 8 frame indexes (2.7 ms measured, ~3% of
-  a sample): that is the gap between the active and the sealed layout.
+  not. Sealed segments add the open-segment LRU's mutex and an `Arc` clone per get,
+  and the suite opens a fresh `Wal` per sample, so each sample also loads 8 frame
+  indexes (2.7 ms measured, ~3% of a sample): that is the gap between the active and
+  the sealed layout.
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), of which ~190 are the `Vec` (allocate, copy,
   free) that both sides pay. IronWal: 586 (630 before this round). Its CRC covers
