@@ -43,10 +43,21 @@ impl WalIterator {
         }
     }
 
-    /// The next entry with its id.
+    /// The next entry with its id. The common case (`next_at_hand`) is inlined into
+    /// `next`, so the entry is built where the caller wants it: returned through
+    /// another call, it is copied back with a load the CPU cannot forward from the
+    /// stores that wrote it, which cost as much as the rest of the iteration.
+    #[inline(always)]
     pub(crate) fn next_with_id(&mut self) -> Option<Result<(u64, Vec<u8>)>> {
-        let outcome = self.cursor.as_mut()?.next_entry();
-        match outcome {
+        match self.cursor.as_mut()?.next_at_hand() {
+            Some(entry) => Some(Ok(entry)),
+            None => self.next_general(),
+        }
+    }
+
+    #[inline(never)]
+    fn next_general(&mut self) -> Option<Result<(u64, Vec<u8>)>> {
+        match self.cursor.as_mut()?.next_entry_general() {
             Ok(Some(entry)) => Some(Ok(entry)),
             Ok(None) => None,
             Err(e) => {

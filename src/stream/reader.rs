@@ -396,36 +396,30 @@ impl FrameCursor {
         }
     }
 
-    /// The next entry and its id, `Ok(None)` at the current end of the stream.
-    #[inline]
-    pub fn next_entry(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
-        if self.ready.is_empty() {
-            if let Some(entry) = self.next_single_at_hand() {
-                self.started = true;
-                self.next_id += 1;
-                return Ok(Some((self.next_id - 1, entry)));
-            }
+    /// The next entry and its id when the cursor is at a valid frame, mapped or
+    /// already read, holding just that entry, uncompressed: the common case, with no
+    /// I/O and nothing to queue, skip or report. `None` otherwise: then
+    /// `next_entry_general` takes it (and reports defects).
+    #[inline(always)]
+    pub fn next_at_hand(&mut self) -> Option<(u64, Vec<u8>)> {
+        if !self.ready.is_empty() {
+            return None;
         }
-        self.next_entry_general()
-    }
-
-    /// Entry `next_id` when the cursor is at a valid frame, mapped or already read,
-    /// holding just that entry, uncompressed: the common case, with no I/O and nothing
-    /// to queue, skip or report. `None` otherwise, and the general path takes it (and
-    /// reports defects).
-    #[inline]
-    fn next_single_at_hand(&mut self) -> Option<Vec<u8>> {
         let cursor = self.segment.as_mut()?;
         let bytes = match &cursor.bytes {
             SegmentBytes::Mapped(map) => map.range(cursor.pos, cursor.limit)?,
             SegmentBytes::Read(reader) => reader.buffered(cursor.pos),
         };
-        let (entry, frame_len) = single_entry(bytes, self.next_id)?;
+        let id = self.next_id;
+        let (entry, frame_len) = single_entry(bytes, id)?;
         cursor.pos += frame_len;
-        Some(entry.to_vec())
+        self.started = true;
+        self.next_id = id + 1;
+        Some((id, entry.to_vec()))
     }
 
-    fn next_entry_general(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+    /// The next entry and its id, `Ok(None)` at the current end of the stream.
+    pub fn next_entry_general(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
                 self.started = true;
