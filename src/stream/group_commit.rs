@@ -56,10 +56,11 @@ struct SyncState {
 }
 
 /// What a leader must sync: the active file and the log position its end stands for.
-pub(crate) struct SyncTarget {
+pub(crate) struct SyncTarget<'a> {
     pub file: Arc<dyn VfsFile>,
     pub written: u64,
-    pub what: String,
+    /// Names the file in an error message; called only if the fsync fails.
+    pub what: Box<dyn FnOnce() -> String + 'a>,
 }
 
 impl SyncState {
@@ -141,10 +142,10 @@ impl GroupCommit {
 
     /// Returns once every byte below `position` is durable. `target` is called (without
     /// any lock of ours held) by the thread that becomes leader.
-    pub fn wait_durable(
+    pub fn wait_durable<'t>(
         &self,
         position: u64,
-        target: impl Fn() -> Result<SyncTarget>,
+        target: impl Fn() -> Result<SyncTarget<'t>>,
     ) -> Result<()> {
         let mut state = self.state.lock();
         loop {
@@ -178,10 +179,10 @@ impl GroupCommit {
     }
 
     /// Gathers the group, fsyncs the log end for it and wakes the waiters it covered.
-    fn lead<'a>(
+    fn lead<'a, 't>(
         &'a self,
         mut state: MutexGuard<'a, SyncState>,
-        target: impl Fn() -> Result<SyncTarget>,
+        target: impl Fn() -> Result<SyncTarget<'t>>,
     ) -> Result<MutexGuard<'a, SyncState>> {
         state.leader_active = true;
         self.gather(&mut state);
@@ -198,7 +199,7 @@ impl GroupCommit {
                 Ok(())
             }
             Ok((Err(e), _, what)) => {
-                let message = format!("fdatasync of {what} failed: {e}");
+                let message = format!("fdatasync of {} failed: {e}", what());
                 state.failure.get_or_insert(message.clone());
                 Err(Error::Io(std::io::Error::new(e.kind(), message)))
             }
@@ -275,7 +276,7 @@ mod tests {
             Ok(SyncTarget {
                 file: file.clone(),
                 written: end,
-                what: "test log".into(),
+                what: Box::new(|| "test log".into()),
             })
         };
         std::thread::scope(|s| {
@@ -333,5 +334,13 @@ mod tests {
             .count();
         assert_eq!((io, poisoned), (1, 23), "{outcomes:?}");
         assert_eq!(file.syncs.load(Ordering::SeqCst), 1);
+        // Every error names the file whose fsync failed, and why.
+        for outcome in outcomes {
+            let message = outcome.unwrap_err().to_string();
+            assert!(
+                message.contains("fdatasync of test log failed: injected"),
+                "{message}"
+            );
+        }
     }
 }

@@ -78,7 +78,8 @@ impl Stream {
             let (_, span) = segment.index.find(id)?;
             let map = segment.map.as_ref()?;
             let bytes = map.range(span.offset, span.offset + span.len)?;
-            return single_entry(bytes, id).map(|(entry, _)| entry.to_vec());
+            let (entry, _) = single_entry(bytes, id)?;
+            return Some(entry.to_vec());
         }
         let (_, span) = active.find(id)?;
         if span.len > MAX_LOCKED_FRAME_LEN {
@@ -86,7 +87,8 @@ impl Stream {
         }
         let map = view.active_map.as_ref()?;
         let bytes = map.range(span.offset, span.offset + span.len)?;
-        single_entry(bytes, id).map(|(entry, _)| entry.to_vec())
+        let (entry, _) = single_entry(bytes, id)?;
+        Some(entry.to_vec())
     }
 
     /// Whether `id` lies below the first retained id.

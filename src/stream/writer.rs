@@ -166,7 +166,7 @@ impl Stream {
     }
 
     /// What a group-commit leader syncs: the active segment as of now.
-    fn sync_target(&self) -> Result<SyncTarget> {
+    fn sync_target(&self) -> Result<SyncTarget<'_>> {
         let mut writer = self.writer.lock();
         if !writer.dirs_durable {
             self.sync_dirs()?;
@@ -175,10 +175,11 @@ impl Stream {
         let Some(active) = &writer.active else {
             return Err(Error::StreamNotFound(self.name.clone()));
         };
+        let start_id = active.start_id;
         Ok(SyncTarget {
-            file: self.segment_file(active.start_id)?,
+            file: self.segment_file(start_id)?,
             written: writer.written,
-            what: self.describe(&self.segment_path(active.start_id)),
+            what: Box::new(move || self.describe(&self.segment_path(start_id))),
         })
     }
 
