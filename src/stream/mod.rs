@@ -13,7 +13,7 @@ pub(crate) use recovery::recover_stream;
 
 use crate::format::frame_index::FrameIndex;
 use crate::storage::block_cache::BlockCache;
-use crate::storage::open_segments::OpenSegments;
+use crate::storage::open_segments::{OpenSegments, SealedSegment};
 use crate::storage::segment_map::SegmentMap;
 use crate::storage::vfs::Vfs;
 use crate::WalOptions;
@@ -21,7 +21,7 @@ use group_commit::GroupCommit;
 use parking_lot::{Mutex, RwLock};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// What all streams of one `Wal` share.
 pub(crate) struct Shared {
@@ -69,9 +69,10 @@ impl Shared {
 /// What readers see of a stream. Updated by the writer after a frame is in the kernel,
 /// so a reader never finds an id whose bytes are not readable.
 pub(crate) struct View {
-    /// Start ids of the sealed segments, ascending. Segment `i` holds ids
-    /// `[sealed[i], sealed[i + 1])`, the last one up to the active segment's start.
-    pub sealed: Vec<u64>,
+    /// The sealed segments, by ascending start id. Segment `i` holds ids
+    /// `[sealed[i].start_id, sealed[i + 1].start_id)`, the last one up to the active
+    /// segment's start.
+    pub sealed: Vec<SealedRef>,
     /// The active segment's index; `None` until the stream exists on disk.
     pub active: Option<FrameIndex>,
     /// With `ReadStrategy::Mmap`: a mapping of the active segment, made by the first
@@ -79,11 +80,36 @@ pub(crate) struct View {
     pub active_map: Option<Arc<SegmentMap>>,
 }
 
+/// A sealed segment of a stream, and a way to it while it is open.
+pub(crate) struct SealedRef {
+    pub start_id: u64,
+    /// The segment while the shared LRU keeps it open (and any reader holds it): reads
+    /// take it from here without the LRU's lock.
+    pub open: Weak<SealedSegment>,
+}
+
+impl SealedRef {
+    pub fn closed(start_id: u64) -> Self {
+        SealedRef {
+            start_id,
+            open: Weak::new(),
+        }
+    }
+}
+
 impl View {
     /// `first retained id .. next id`, once the stream exists.
     pub fn bounds(&self) -> Option<std::ops::Range<u64>> {
         let active = self.active.as_ref()?;
-        Some(self.sealed.first().copied().unwrap_or(active.start_id)..active.end_id)
+        let first = self.sealed.first().map_or(active.start_id, |s| s.start_id);
+        Some(first..active.end_id)
+    }
+
+    /// The sealed segment holding `id`, if `id` is below the active segment and not
+    /// truncated.
+    pub fn sealed_holding(&self, id: u64) -> Option<&SealedRef> {
+        let k = self.sealed.partition_point(|s| s.start_id <= id);
+        self.sealed[..k].last()
     }
 
     /// The active segment's mapping, if there is one reaching `end`.

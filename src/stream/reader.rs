@@ -3,7 +3,7 @@
 //! order across segments, a chunk at a time. Sealed segments are opened (and their
 //! index loaded or rebuilt) on first read and cached in the shared LRU.
 
-use super::{index_path, Stream};
+use super::{index_path, Stream, View};
 use crate::error::io_context;
 use crate::format::frame::{
     check_frame, entries, only_entry, parse_header, raw_payload, single_entry, verify_crc,
@@ -54,11 +54,11 @@ impl Stream {
 
     /// `get` of an entry alone in its uncompressed frame, which is mapped: in the active
     /// segment under the view's read lock (no reference counting), in a sealed segment
-    /// already open in the LRU without any lock held. The common case with
-    /// `ReadStrategy::Mmap`, with no I/O and bounded work. `None` when the general path
-    /// must take it (not mapped or open yet, a large active frame, several entries or
-    /// LZ4 in the frame, any defect, a block cache to consult, or an id the stream does
-    /// not hold).
+    /// already open through the view's weak reference, with no lock held. The common
+    /// case with `ReadStrategy::Mmap`, with no I/O and bounded work. `None` when the
+    /// general path must take it (not mapped or open yet, a large active frame, several
+    /// entries or LZ4 in the frame, any defect, a block cache to consult, or an id the
+    /// stream does not hold).
     fn get_mapped(&self, id: u64) -> Option<Vec<u8>> {
         if self.shared.block_cache.is_some() {
             return None;
@@ -66,15 +66,10 @@ impl Stream {
         let view = self.view.read();
         let active = view.active.as_ref()?;
         if id < active.start_id {
-            let k = view
-                .sealed
-                .partition_point(|&start| start <= id)
-                .checked_sub(1)?;
-            let key = (self.uid, view.sealed[k]);
+            let segment = view.sealed_holding(id)?.open.upgrade();
             drop(view);
-            let Some(OpenSegment::Sealed(segment)) = self.shared.open_segments.get(key) else {
-                return None;
-            };
+            let segment = segment?;
+            segment.mark_referenced();
             let (_, span) = segment.index.find(id)?;
             let map = segment.map.as_ref()?;
             let bytes = map.range(span.offset, span.offset + span.len)?;
@@ -204,9 +199,8 @@ impl Stream {
                 map: view.mapping_to(span.offset + span.len),
             }));
         }
-        let k = view.sealed.partition_point(|&start| start <= id);
-        Ok(k.checked_sub(1).map(|k| Located::Sealed {
-            start_id: view.sealed[k],
+        Ok(view.sealed_holding(id).map(|sealed| Located::Sealed {
+            start_id: sealed.start_id,
         }))
     }
 
@@ -219,12 +213,32 @@ impl Stream {
     }
 
     /// A sealed segment from the LRU, or opened with its frame index loaded (rebuilt
-    /// from the segment when the index file is missing, stale or damaged).
+    /// from the segment when the index file is missing, stale or damaged); either way
+    /// the view's weak reference to it is set for later reads.
     pub(super) fn sealed_segment(&self, start_id: u64) -> Result<Arc<SealedSegment>> {
-        let key = (self.uid, start_id);
-        if let Some(OpenSegment::Sealed(segment)) = self.shared.open_segments.get(key) {
-            return Ok(segment);
+        let segment = match self.shared.open_segments.get((self.uid, start_id)) {
+            Some(OpenSegment::Sealed(segment)) => segment,
+            _ => self.open_sealed(start_id)?,
+        };
+        let known = |view: &View| {
+            view.sealed_holding(start_id)
+                .filter(|sealed| sealed.start_id == start_id)
+                .map(|sealed| sealed.open.as_ptr() == Arc::as_ptr(&segment))
+        };
+        // Only a segment still in the view (not truncated meanwhile) is referenced.
+        let stale = known(&self.view.read()) == Some(false);
+        if stale {
+            let mut view = self.view.write();
+            if known(&view) == Some(false) {
+                let k = view.sealed.partition_point(|s| s.start_id < start_id);
+                view.sealed[k].open = Arc::downgrade(&segment);
+            }
         }
+        Ok(segment)
+    }
+
+    fn open_sealed(&self, start_id: u64) -> Result<Arc<SealedSegment>> {
+        let key = (self.uid, start_id);
         let path = self.segment_path(start_id);
         let context =
             |e, action: &str| io_context(e, &format!("stream {:?}: {action}", self.name), &path);
@@ -276,7 +290,7 @@ impl Stream {
                 .map(|map| Arc::new(SegmentMap::new(map))),
             ReadStrategy::StandardIo => None,
         };
-        let segment = Arc::new(SealedSegment { file, map, index });
+        let segment = Arc::new(SealedSegment::new(file, map, index));
         Ok(self.shared.open_segments.insert_sealed(key, segment))
     }
 
@@ -494,8 +508,10 @@ impl FrameCursor {
             });
             return Ok(true);
         }
-        let k = view.sealed.partition_point(|&start| start <= self.next_id) - 1;
-        let start_id = view.sealed[k];
+        let start_id = view
+            .sealed_holding(self.next_id)
+            .expect("retained and below the active segment")
+            .start_id;
         drop(view);
         let segment = stream.sealed_segment(start_id)?;
         let span = stream.span_in_sealed(&segment, self.next_id)?;

@@ -4,7 +4,7 @@
 //! segments are not read: their frame index is loaded on first read.
 
 use super::writer::{ActiveSegment, Writer};
-use super::{index_path, parse_numbered, segment_path, Shared, Stream, View};
+use super::{index_path, parse_numbered, segment_path, SealedRef, Shared, Stream, View};
 use crate::error::io_context;
 use crate::format::segment_header::{is_unfinished, SegmentHeader, MAX_HEADER_LEN};
 use crate::format::stream_name;
@@ -131,7 +131,10 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         preallocated: header.preallocated,
     };
     let view = View {
-        sealed: segments[..segments.len() - 1].to_vec(),
+        sealed: segments[..segments.len() - 1]
+            .iter()
+            .map(|&start_id| SealedRef::closed(start_id))
+            .collect(),
         active: Some(index),
         active_map: None,
     };

@@ -20,9 +20,9 @@ impl Stream {
             let active_start = active.start_id;
             let sealed = &view.sealed;
             let count = (0..sealed.len())
-                .take_while(|&i| sealed.get(i + 1).copied().unwrap_or(active_start) <= safe_id)
+                .take_while(|&i| sealed.get(i + 1).map_or(active_start, |s| s.start_id) <= safe_id)
                 .count();
-            view.sealed.drain(..count).collect()
+            view.sealed.drain(..count).map(|s| s.start_id).collect()
         };
         let vfs = &self.shared.vfs;
         for &start_id in &doomed {

@@ -4,7 +4,7 @@
 //! (seals) segments.
 
 use super::group_commit::SyncTarget;
-use super::{index_path, Stream, View};
+use super::{index_path, SealedRef, Stream, View};
 use crate::error::io_context;
 use crate::format::frame::EncodedFrame;
 use crate::format::frame_index::FrameIndex;
@@ -337,15 +337,12 @@ impl Stream {
                 .map(|map| Arc::new(SegmentMap::new(map))),
             ReadStrategy::StandardIo => None,
         };
-        let sealed = SealedSegment {
-            file,
-            map,
-            index: sealed_index,
-        };
+        let sealed_segment = Arc::new(SealedSegment::new(file, map, sealed_index));
+        let open = Arc::downgrade(&sealed_segment);
         // Readers that still see the old view find the sealed handle under the same key.
         self.shared
             .open_segments
-            .replace((self.uid, old_start), OpenSegment::Sealed(Arc::new(sealed)));
+            .replace((self.uid, old_start), OpenSegment::Sealed(sealed_segment));
         {
             let mut view = self.view.write();
             let View {
@@ -353,7 +350,10 @@ impl Stream {
                 active,
                 active_map,
             } = &mut *view;
-            sealed.push(old_start);
+            sealed.push(SealedRef {
+                start_id: old_start,
+                open,
+            });
             *active = Some(FrameIndex::empty(next_id, header_len));
             *active_map = None;
         }
