@@ -35,8 +35,10 @@ enum Located {
         span: FrameSpan,
         map: Option<Arc<SegmentMap>>,
     },
+    /// In a sealed segment; `open` is the segment if the view's weak reference holds.
     Sealed {
         start_id: u64,
+        open: Option<Arc<SealedSegment>>,
     },
 }
 
@@ -101,8 +103,8 @@ impl Stream {
                 span,
                 map,
             } => (start_id, span, map, None),
-            Located::Sealed { start_id } => {
-                let segment = self.sealed_segment(start_id)?;
+            Located::Sealed { start_id, open } => {
+                let segment = self.sealed_segment(start_id, open)?;
                 let span = self.span_in_sealed(&segment, id)?;
                 (start_id, span, None, Some(segment))
             }
@@ -201,6 +203,7 @@ impl Stream {
         }
         Ok(view.sealed_holding(id).map(|sealed| Located::Sealed {
             start_id: sealed.start_id,
+            open: sealed.open.upgrade(),
         }))
     }
 
@@ -212,10 +215,19 @@ impl Stream {
             .ok_or_else(|| self.missing(segment.index.start_id, id))
     }
 
-    /// A sealed segment from the LRU, or opened with its frame index loaded (rebuilt
-    /// from the segment when the index file is missing, stale or damaged); either way
-    /// the view's weak reference to it is set for later reads.
-    pub(super) fn sealed_segment(&self, start_id: u64) -> Result<Arc<SealedSegment>> {
+    /// Sealed segment `start_id`: `open` (what the view's weak reference gave), else
+    /// from the LRU, else opened with its frame index loaded (rebuilt from the segment
+    /// when the index file is missing, stale or damaged). When it did not come from the
+    /// view, the view's weak reference is set to it for later reads.
+    fn sealed_segment(
+        &self,
+        start_id: u64,
+        open: Option<Arc<SealedSegment>>,
+    ) -> Result<Arc<SealedSegment>> {
+        if let Some(segment) = open {
+            segment.mark_referenced();
+            return Ok(segment);
+        }
         let segment = match self.shared.open_segments.get((self.uid, start_id)) {
             Some(OpenSegment::Sealed(segment)) => segment,
             _ => self.open_sealed(start_id)?,
@@ -508,12 +520,12 @@ impl FrameCursor {
             });
             return Ok(true);
         }
-        let start_id = view
+        let sealed = view
             .sealed_holding(self.next_id)
-            .expect("retained and below the active segment")
-            .start_id;
+            .expect("retained and below the active segment");
+        let (start_id, open) = (sealed.start_id, sealed.open.upgrade());
         drop(view);
-        let segment = stream.sealed_segment(start_id)?;
+        let segment = stream.sealed_segment(start_id, open)?;
         let span = stream.span_in_sealed(&segment, self.next_id)?;
         let (limit, bytes) = match &segment.map {
             Some(map) => (
