@@ -256,44 +256,48 @@ section come from those runs, not from the table above.
   the device's noise.
 - **W2 (8 writers, Strict).** Group commit with gathering: the next leader waits (at
   most half an fsync) until as many writers wait for the next fsync as the last one
-  covered. Two fixes this round: the gathering count included writers the last fsync
-  had already covered but that had not woken up yet, so leaders stopped gathering too
-  early; and waiters now park and are unparked all at once by the leader, instead of a
-  condition variable that hands its mutex from one woken thread to the next. With 8
-  writers: 6.3 entries per `fdatasync` before (24,000 appends, 3,785 fsyncs), 7.95
-  after (3,017 fsyncs), 38–40k → 43–48k appends/s in the same harness. What is left is
-  the time the released writers take to write again: ~50 µs per cycle next to a
-  ~100 µs `fdatasync`. `perf stat` counts 18 µs of CPU per append, and `perf record`
-  puts it in context switches (32%), futex wake-ups (12%) and the virtio notify of the
-  fsync itself (11%): 8 threads sharing 2 vCPUs of a VM. At best 8 entries per
-  ~150 µs; the ≥ 7× goal divides by raw's size-changing `fdatasync`, which moves with
-  the device from run to run.
-- **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. IronWal's get
-  now takes 643 instructions (callgrind), down from 1,000, and the in-memory frame
-  index costs 8 bytes a frame while frames hold one entry, half the old 16 (the index
-  lookup is one of the two cache misses of a random get; a micro-benchmark of the two
-  layouts over 200k entries measured ~20% less time per lookup and copy). A mapped
-  frame of one uncompressed entry is read without the general path (in the active
-  segment under the stream view's read lock, with no `Arc` clone and no second lock),
-  stream names hash with foldhash, and the CRC hasher is cloned rather than
-  re-detecting CPU features. In a harness with no reopen, a raw get took 130–165 ns
-  and IronWal's 245–266 ns; besides instructions, IronWal's get pays six atomic
-  operations (stream map lock, stream `Arc`, view lock) that raw's array lookup does
-  not. Sealed segments add the open-segment LRU's mutex and an `Arc` clone per get,
-  and the suite opens a fresh `Wal` per sample, so each sample also loads 8 frame
-  indexes (2.7 ms measured, ~3% of a sample): that is the gap between the active and
-  the sealed layout.
+  covered; waiters park and the leader unparks exactly those its fsync covered. With 8
+  writers an `fdatasync` covers 7.95 entries (24,000 appends, 3,017 fsyncs). What is
+  left is the time the released writers take to write again. `perf record -a` over
+  both vCPUs: 47% of the time both are idle (halted) — the ~90–100 µs `fdatasync`,
+  when every writer waits — and the rest goes to waking threads on a halted vCPU
+  (`try_to_wake_up`, 9%), context switches (`finish_task_switch`, 10%) and the virtio
+  notify of the fsync (8%); the ext4 write path is under 2%, so a leader writing the
+  whole group with one `pwritev` would save little, and it was not done. At best 8
+  entries per ~150 µs; the ≥ 7× goal divides by raw's size-changing `fdatasync`, which
+  moves with the device from run to run.
+- **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. A random get
+  is two cache misses on both sides (the index entry, then the frame; `perf annotate`
+  puts ~65% of IronWal's get time on those two loads). The in-memory frame index costs
+  8 bytes a frame while frames hold one entry, like raw's offsets. A mapped frame of
+  one uncompressed entry is read without the general path: in the active segment under
+  the stream view's read lock; in a sealed one through the view's weak reference to the
+  open segment, with no lock (the shared LRU's mutex is off the read path; eviction
+  gives segments read that way a second chance, CLOCK-style). The entry is built where
+  it is returned (one more call in between made the CPU reload it with a load that
+  store forwarding cannot serve, as in W6). Callgrind per get, with the
+  harness loop: 766 instructions active, 866 sealed (927 before the weak references).
+  What raw does not pay: the stream map lock, the stream's `Arc` and the view lock
+  (and for a sealed segment its `Arc`), atomic read-modify-writes that on x86 are full
+  barriers, so the next get's cache misses cannot overlap this one's as they do in
+  raw's loop. The suite also opens a fresh `Wal` per sample, so each sample loads 8
+  sealed frame indexes (2.7 ms measured, ~1–3% of a sample).
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), of which ~190 are the `Vec` (allocate, copy,
-  free) that both sides pay. IronWal: 586 (630 before this round). Its CRC covers
-  156 bytes (24 header bytes, the entry's length prefix and 128 payload bytes): 141
-  instructions against 92 for raw's 128, because `crc32fast` folds 16-byte blocks and
-  does the last 12 bytes one at a time. A fast path now reads a frame of one
-  uncompressed entry that is already mapped or buffered without the general cursor
-  (`--quick` runs: 0.49 → 0.57× raw with Mmap, 0.52 → 0.67× with StandardIo); the
-  rest is header parsing, the id check and the iterator's `Result` plumbing. Closing the gap needs a borrowed-entry iterator (no `Vec` per entry) or a
-  frame whose checked bytes are a multiple of 16; both change the 0.6-compatible API or
-  the on-disk format, so neither was done.
+  free) that both sides pay. IronWal: 502 (586 at the start of this round, 630 before
+  the last). In time, in a harness without the suite: 35.8 ns an entry against raw's
+  25.3 ns (0.71×). Two fixes this round: the iterator's common case is inlined into
+  `next`, where returning the entry through one more call had cost a store-forwarding
+  stall (41.9 → 35.8 ns); and a frame of one entry is checked against the one header
+  shape it can have. Of the ~10 ns left, ~4 ns is CRC32: IronWal's covers 156 bytes
+  (24 header bytes, the length prefix, 128 payload bytes), and `crc32fast`'s PCLMUL
+  folds are a dependency chain, so the extra bytes cost time, not just instructions
+  (a micro-benchmark: 13.6 ns for 128 bytes, 17.6 ns for 156). The rest is the header
+  check (~4 ns) and the iterator (~2.5 ns); with `StandardIo` the 23% larger frames
+  (168 bytes against 136) are also 23% more bytes to copy out of the page cache.
+  Closing the gap needs a borrowed-entry iterator (no `Vec` per entry) or a smaller
+  single-entry frame; one changes the 0.6-compatible API, the other the on-disk
+  format, so neither was done.
 - **W7 vs 0.6.9's open.** Both read the whole active segment of each stream; IronWal
   also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
   0.6.9 only of the last one. The scan now parses each header once and checks a frame
