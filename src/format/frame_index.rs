@@ -190,12 +190,17 @@ impl FrameIndex {
         if start != start_id || stored_end != data_end {
             return Err(bad("stale: does not describe the segment file"));
         }
+        // Each record is (first id, offset); the first ids stay implicit while dense.
+        let records = bytes[FIXED_LEN..crc_at].chunks_exact(16);
         let mut index = FrameIndex::empty(start_id, data_end);
         index.end_id = stored_end_id;
-        index.offsets.reserve_exact(count as usize);
-        for i in 0..count as usize {
-            let first_id = le_u64(bytes, FIXED_LEN + 16 * i);
-            index.push_frame(first_id, le_u64(bytes, FIXED_LEN + 16 * i + 8));
+        index.offsets = records.clone().map(|r| le_u64(r, 8)).collect();
+        let first_ids = records.map(|r| le_u64(r, 0));
+        if !(start_id..)
+            .zip(first_ids.clone())
+            .all(|(dense, id)| dense == id)
+        {
+            index.first_ids = first_ids.collect();
         }
         if !index.is_consistent() {
             return Err(bad("stale: does not describe the segment file"));
@@ -204,9 +209,8 @@ impl FrameIndex {
     }
 
     fn is_consistent(&self) -> bool {
-        let ordered = (1..self.len()).all(|i| {
-            self.first_id(i - 1) < self.first_id(i) && self.offsets[i - 1] < self.offsets[i]
-        });
+        let increasing = |values: &[u64]| values.windows(2).all(|w| w[0] < w[1]);
+        let ordered = increasing(&self.offsets) && increasing(&self.first_ids);
         let within = match self.len() {
             0 => self.end_id == self.start_id,
             n => {
@@ -300,6 +304,33 @@ mod tests {
         );
         let bytes = index.encode();
         assert_eq!(FrameIndex::decode(&bytes, 10, 240).unwrap(), index);
+    }
+
+    #[test]
+    fn dense_indexes_round_trip_and_disordered_ones_are_refused() {
+        let mut index = FrameIndex::empty(10, 40);
+        for id in 10..13 {
+            index.push(id, 1, 48);
+        }
+        let bytes = index.encode();
+        let decoded = FrameIndex::decode(&bytes, 10, 184).unwrap();
+        assert_eq!(decoded, index);
+        assert!(decoded.first_ids.is_empty(), "dense ids stay implicit");
+        // Records in the wrong order under a valid CRC: first ids, then offsets.
+        for swapped in [0, 8] {
+            let mut disordered = bytes.clone();
+            let (a, b) = (FIXED_LEN + swapped, FIXED_LEN + 16 + swapped);
+            let first = disordered[a..a + 8].to_vec();
+            disordered.copy_within(b..b + 8, a);
+            disordered[b..b + 8].copy_from_slice(&first);
+            let crc_at = disordered.len() - 8;
+            let crc = crc32fast::hash(&disordered[..crc_at]);
+            disordered[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+            assert!(
+                FrameIndex::decode(&disordered, 10, 184).is_err(),
+                "swapped at {swapped} accepted"
+            );
+        }
     }
 
     #[test]
