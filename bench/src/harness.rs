@@ -161,6 +161,24 @@ pub fn warm(dir: &Path) {
     }
 }
 
+/// Evicts the CPU caches (writes and reads back a buffer larger than any last-level
+/// cache) so a read sample starts with every peer's data in the page cache but none in
+/// the CPU's caches: opening a reader must not decide the result (raw's reader scans
+/// its whole file to build its offset index, which leaves a data set smaller than the
+/// L3 cached; IronWal's open never reads sealed segments).
+pub fn evict_cpu_caches() {
+    const LEN: usize = 256 << 20;
+    static BUFFER: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+    let mut buffer = BUFFER.lock().unwrap();
+    buffer.resize(LEN, 0);
+    let mut sum = 0u8;
+    for (i, line) in buffer.chunks_mut(64).enumerate() {
+        line[0] = i as u8;
+        sum = sum.wrapping_add(line[0]);
+    }
+    std::hint::black_box(sum);
+}
+
 /// Time-sliced alternation for workloads that depend on the device (W1, W2, W4): in
 /// each repetition every peer's log is open at once, and the peers take turns in short
 /// slices (round robin, starting one further each round) until each has run for

@@ -7,7 +7,9 @@ use crate::adapters::{
     self, cdriven::CDriven, okay::OkayWal, raw::Raw, stamp, stamped, wal, Impl, Layout, Mode,
     Strategy,
 };
-use crate::harness::{alternate, disk_usage, fresh_dir, sliced, warm, Group, Rng, Row, Sample};
+use crate::harness::{
+    alternate, disk_usage, evict_cpu_caches, fresh_dir, sliced, warm, Group, Rng, Row, Sample,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -514,6 +516,7 @@ pub fn w5_w6(cfg: &Config, which: &[&'static str]) -> Vec<Group> {
                     let reader = peers[p]
                         .reader(&dir, strategy, layout, "s")
                         .expect("open a reader");
+                    evict_cpu_caches();
                     let s = if workload == "W5" {
                         let t = Instant::now();
                         let mut done = 0u64;
