@@ -161,6 +161,14 @@ pub fn warm(dir: &Path) {
     }
 }
 
+/// Writes all dirty pages back (`sync(2)`): data sets are written in `Async` mode just
+/// before they are read, and timed opens and reads must not share the machine with
+/// their writeback.
+pub fn flush_writeback() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
 /// Evicts the CPU caches (writes and reads back a buffer larger than any last-level
 /// cache) so a read sample starts with every peer's data in the page cache but none in
 /// the CPU's caches: opening a reader must not decide the result (raw's reader scans

@@ -8,7 +8,8 @@ use crate::adapters::{
     Strategy,
 };
 use crate::harness::{
-    alternate, disk_usage, evict_cpu_caches, fresh_dir, sliced, warm, Group, Rng, Row, Sample,
+    alternate, disk_usage, evict_cpu_caches, flush_writeback, fresh_dir, sliced, warm, Group,
+    Rng, Row, Sample,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Barrier;
@@ -482,6 +483,7 @@ fn prepare_reads(cfg: &Config) -> PathBuf {
             ));
         }
     }
+    flush_writeback();
     base
 }
 
@@ -687,6 +689,7 @@ pub fn w7(cfg: &Config) -> Vec<Group> {
             ));
             sizes.push((name, bytes, files));
         }
+        flush_writeback();
         let samples = alternate(W7_PEERS.len(), cfg.w7_reps, |p, _| {
             let (name, strategy, label) = W7_PEERS[p];
             let dir = base.join(name);
