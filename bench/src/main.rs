@@ -305,8 +305,11 @@ section come from those runs, not from the table above.
   that is already mapped without the chunked read path: 83M → 66M instructions to open
   a 200k-frame segment. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel
   (page faults of the scan's mapping and its `munmap`; reading with `pread` instead was
-  slower). The two opens are within a millisecond of each other, so this goal is met or
-  missed by noise.
+  slower). Streams recover on one thread per core, so the open needs both vCPUs: in a
+  child-process harness it took 5.9–11.6 ms with two (bimodal, ~6 or ~8–10 ms) and
+  9.7–9.9 ms pinned to one (`taskset -c 0`), against 0.6.9's steadier 6.2–8.1 ms in the
+  suite. When the second vCPU of this VM is slow to answer, IronWal's open is the slower
+  one, so this goal is met or missed by the machine from run to run.
 
 ## What is measured
 
