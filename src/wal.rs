@@ -503,6 +503,33 @@ mod tests {
         assert_eq!(wal.get("s", 5).unwrap().unwrap(), vec![5u8; 1024]);
     }
 
+    /// A sealed segment read through the stream's weak reference (not the LRU) is not
+    /// evicted as if unused: with room for two open segments, reading A, B, A, C keeps
+    /// A open and closes B (CLOCK's second chance), so the next read of A reads nothing
+    /// from disk while one of B opens B again.
+    #[test]
+    fn a_sealed_segment_read_without_the_lru_stays_open_over_an_unread_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = segmented(dir.path(), 4);
+        options.read_strategy = ReadStrategy::Mmap;
+        options.max_open_segments = 2;
+        let (wal, probe) = open_with(options);
+        let read = || probe.bytes_read.load(Ordering::SeqCst);
+        let get = |id: u64| assert_eq!(wal.get("s", id).unwrap().unwrap(), vec![id as u8; 1024]);
+        let (a, b, c) = (5, 105, 205);
+        get(a);
+        get(b);
+        let opened = read();
+        get(a);
+        assert_eq!(read(), opened, "A is open: read from its mapping");
+        get(c);
+        let before = read();
+        get(a);
+        assert_eq!(read(), before, "A kept open when C was opened");
+        get(b);
+        assert!(read() > before, "B was closed for C and opens again");
+    }
+
     /// With `Mmap`, reads of the active segment (gets and an iterator) copy from a
     /// mapping: no `pread` at all. With `StandardIo` the same reads do read.
     #[test]
