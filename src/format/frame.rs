@@ -191,10 +191,7 @@ pub(crate) fn verify_crc(
     if bytes.len() < end {
         return Err(FrameDefect::Incomplete);
     }
-    let expected = le_u32(bytes, 4);
-    let mut crc = crc_hasher();
-    crc.update(&bytes[8..end]);
-    let actual = crc.finalize();
+    let (expected, actual) = (le_u32(bytes, 4), frame_crc(bytes, end));
     if expected != actual {
         return Err(FrameDefect::BadCrc { expected, actual });
     }
@@ -299,9 +296,16 @@ pub(crate) fn single_entry(bytes: &[u8], id: u64) -> Option<(&[u8], u64)> {
     if le_u32(bytes, FRAME_HEADER_LEN) as usize != entry.len() {
         return None;
     }
+    (frame_crc(bytes, end) == le_u32(head, 4)).then_some((entry, frame_len))
+}
+
+/// The CRC32 a frame stores: over header bytes 8..32 and the stored payload, which
+/// ends at `end` (padding excluded).
+#[inline]
+fn frame_crc(bytes: &[u8], end: usize) -> u32 {
     let mut crc = crc_hasher();
     crc.update(&bytes[8..end]);
-    (crc.finalize() == le_u32(head, 4)).then_some((entry, frame_len))
+    crc.finalize()
 }
 
 /// The `count` length-prefixed entries of a raw payload, checked up front to add up to
