@@ -277,12 +277,19 @@ section come from those runs, not from the table above.
   it is returned (one more call in between made the CPU reload it with a load that
   store forwarding cannot serve, as in W6). Callgrind per get, with the
   harness loop: 766 instructions active, 866 sealed (927 before the weak references).
-  What raw does not pay: the stream map lock, the stream's `Arc` and the view lock
-  (and for a sealed segment its `Arc`), atomic read-modify-writes that on x86 are full
-  barriers, so the next get's cache misses cannot overlap this one's as they do in
-  raw's loop (adding one `fetch_add` per get to raw's loop, with cold caches, took it
-  from ~170 to ~197 ns a get; IronWal's takes ~260 active, ~290 sealed). The suite also opens a fresh `Wal` per sample, so each sample loads 8
-  sealed frame indexes (2.7 ms measured, ~1–3% of a sample).
+  In a harness with cold caches (12 interleaved runs, medians) an active get took
+  ~248 ns against raw's ~166. About 40% of that gap is the frame's size: a get checks
+  164 bytes of frame (its 32-byte header and length prefix, then the payload) where
+  raw checks a 136-byte record, so it touches more cache lines; raw made to CRC 164
+  bytes of its mapping per get instead of 128 went from ~166 to ~201 ns, 0.83× of
+  itself. The rest is instructions raw does not run: the stream lookup (name hash and
+  map lock), the view lock, the frame index and the header check. The atomic
+  read-modify-writes on the path are not the cause: a trial build without four of them
+  (the stream's `Arc` and the sealed segment's weak upgrade, each taken and dropped)
+  measured the same (active 220–278 ns, sealed 281–301, against 229–272 and 284–304
+  without the change), so it was not kept. The suite also opens a fresh `Wal` per
+  sample, so each sample loads 8 sealed frame indexes (2.7 ms measured, ~1–3% of a
+  sample).
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), of which ~190 are the `Vec` (allocate, copy,
   free) that both sides pay. IronWal: 502 (586 at the start of this round, 630 before
@@ -296,9 +303,13 @@ section come from those runs, not from the table above.
   checking a run of 16 frames at once (so their CRCs could overlap) gained nothing. The rest is the header
   check (~4 ns) and the iterator (~2.5 ns); with `StandardIo` the 23% larger frames
   (168 bytes against 136) are also 23% more bytes to copy out of the page cache.
-  Closing the gap needs a borrowed-entry iterator (no `Vec` per entry) or a smaller
-  single-entry frame; one changes the 0.6-compatible API, the other the on-disk
-  format, so neither was done.
+  A CRC that also covered the padding (160 bytes, a whole number of the 16-byte
+  blocks `crc32fast` folds) would take 16.4 ns against 18.3 for 156 in the same
+  micro-benchmark: ~2 ns, too little alone to change the frame format for. Closing the
+  gap needs a borrowed-entry iterator (no `Vec` per entry), which changes the
+  0.6-compatible API, or a compact frame for a single entry (a shorter header, no
+  length prefix), a new on-disk format version; that one change would also shrink
+  the bytes each W5 `Mmap` get touches. Neither was done.
 - **W7 vs 0.6.9's open.** Both read the whole active segment of each stream; IronWal
   also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
   0.6.9 only of the last one. The scan now parses each header once and checks a frame
