@@ -286,8 +286,8 @@ section come from those runs, not from the table above.
   map lock), the view lock, the frame index and the header check. The atomic
   read-modify-writes on the path are not the cause: a trial build without four of them
   (the stream's `Arc` and the sealed segment's weak upgrade, each taken and dropped)
-  measured the same (active 220–278 ns, sealed 281–301, against 229–272 and 284–304
-  without the change), so it was not kept. The suite also opens a fresh `Wal` per
+  measured the same (three runs each: active 229–273 ns, sealed 284–304, against
+  220–278 and 281–302 without the change), so it was not kept. The suite also opens a fresh `Wal` per
   sample, so each sample loads 8 sealed frame indexes (2.7 ms measured, ~1–3% of a
   sample).
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
@@ -304,8 +304,8 @@ section come from those runs, not from the table above.
   check (~4 ns) and the iterator (~2.5 ns); with `StandardIo` the 23% larger frames
   (168 bytes against 136) are also 23% more bytes to copy out of the page cache.
   A CRC that also covered the padding (160 bytes, a whole number of the 16-byte
-  blocks `crc32fast` folds) would take 16.4 ns against 18.3 for 156 in the same
-  micro-benchmark: ~2 ns, too little alone to change the frame format for. Closing the
+  blocks `crc32fast` folds) would take 16.4 ns against 18.3 for 156 in a rerun of
+  that micro-benchmark (128 bytes: 13.8 ns): ~2 ns, too little alone to change the frame format for. Closing the
   gap needs a borrowed-entry iterator (no `Vec` per entry), which changes the
   0.6-compatible API, or a compact frame for a single entry (a shorter header, no
   length prefix), a new on-disk format version; that one change would also shrink
