@@ -19,7 +19,7 @@ use crate::format::align8;
 use crate::format::checkpoint_record::CheckpointRecord;
 use crate::format::frame::{
     check_frame, entry_bounds, parse_header, raw_payload, DecodedFrame, EncodedFrame, FrameDefect,
-    FrameHeader, FRAME_HEADER_LEN, FRAME_MAGIC,
+    FrameHeader, ENTRIES_HEADER_LEN, ENTRIES_MAGIC, SINGLE_HEADER_LEN, SINGLE_MAGIC,
 };
 use crate::format::frame_index::{FrameIndex, FrameLoc};
 use crate::format::segment_header::{is_unfinished, SegmentHeader, MAX_HEADER_LEN};
@@ -228,8 +228,22 @@ fn compression() -> impl Strategy<Value = CompressionType> {
 
 /// The bytes of one frame holding `entries` with ids from `first_id`.
 fn encode_frame(entries: &[Vec<u8>], compression: CompressionType, first_id: u64) -> Vec<u8> {
+    encode_frame_as(entries, compression, first_id, false)
+}
+
+/// `encode_frame`, or with `entries_layout` a frame of entries even for one entry (as
+/// format versions 1 and 2 write it).
+fn encode_frame_as(
+    entries: &[Vec<u8>],
+    compression: CompressionType,
+    first_id: u64,
+    entries_layout: bool,
+) -> Vec<u8> {
     let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
     let mut frame = EncodedFrame::new(&refs, compression, 0).expect("small frame");
+    if entries_layout {
+        frame.use_entries_layout();
+    }
     frame.seal(first_id).to_vec()
 }
 
@@ -273,6 +287,7 @@ fn build_segment(
         start_id,
         stream: stream.to_owned(),
         preallocated: false,
+        single_entry_frames: true,
     };
     let mut bytes = header.encode();
     let data_start = bytes.len() as u64;
@@ -287,7 +302,7 @@ fn build_segment(
             batch.len() as u64,
             bytes.len() as u64,
             frame.len() as u64,
-            (FRAME_HEADER_LEN + parsed.stored_len as usize) as u64,
+            (parsed.header_len() + parsed.stored_len as usize) as u64,
         ));
         bytes.extend_from_slice(&frame);
         all.extend(batch.iter().cloned());
@@ -371,7 +386,7 @@ fn reference_scan(
                 }
                 let mut next = pos + 8;
                 let mut found = None;
-                while next + FRAME_HEADER_LEN as u64 <= len {
+                while next + SINGLE_HEADER_LEN as u64 <= len {
                     if let Some(h) = valid_at(next).filter(|h| h.first_id > expected) {
                         found = Some((next, h));
                         break;
@@ -446,8 +461,34 @@ fn assert_index_never_lies(
 
 /// Headers that pass the magic check with arbitrary, sometimes extreme, fields and a
 /// correct CRC over arbitrary payload bytes: what a decoder meets after bit rot that
-/// happens to keep the CRC right, or a hostile file.
+/// happens to keep the CRC right, or a hostile file. Both layouts.
 fn forged_frame() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![forged_entries_frame(), forged_single_entry_frame()]
+}
+
+fn forged_single_entry_frame() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<u64>(),
+        vec(any::<u8>(), 0..96),
+        prop_oneof![Just(None), any::<u32>().prop_map(Some)],
+        prop_oneof![Just(0u32), any::<u32>()],
+    )
+        .prop_map(|(id, payload, len, reserved)| {
+            let len = len.unwrap_or(payload.len() as u32);
+            let mut bytes = vec![0u8; SINGLE_HEADER_LEN];
+            bytes[0..4].copy_from_slice(&SINGLE_MAGIC.to_le_bytes());
+            bytes[8..16].copy_from_slice(&id.to_le_bytes());
+            bytes[16..20].copy_from_slice(&len.to_le_bytes());
+            bytes[20..24].copy_from_slice(&reserved.to_le_bytes());
+            bytes.extend_from_slice(&payload);
+            let crc = crc32fast::hash(&bytes[8..]);
+            bytes[4..8].copy_from_slice(&crc.to_le_bytes());
+            bytes.resize(align8(bytes.len() as u64) as usize, 0);
+            bytes
+        })
+}
+
+fn forged_entries_frame() -> impl Strategy<Value = Vec<u8>> {
     let len_field = prop_oneof![0..64u32, Just(u32::MAX), Just(u32::MAX - 64), any::<u32>(),];
     (
         any::<u64>(),
@@ -466,8 +507,8 @@ fn forged_frame() -> impl Strategy<Value = Vec<u8>> {
                 2 => stored_len,
                 _ => raw_len,
             };
-            let mut bytes = vec![0u8; FRAME_HEADER_LEN];
-            bytes[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
+            let mut bytes = vec![0u8; ENTRIES_HEADER_LEN];
+            bytes[0..4].copy_from_slice(&ENTRIES_MAGIC.to_le_bytes());
             bytes[8..16].copy_from_slice(&first_id.to_le_bytes());
             bytes[16..20].copy_from_slice(&count.to_le_bytes());
             bytes[20..24].copy_from_slice(&stored_len.to_le_bytes());
@@ -489,7 +530,7 @@ fn exercise_frame_parsers(bytes: &[u8], available: u64) -> Result<(), TestCaseEr
         let checked = check_frame(bytes);
         let decoded = checked.as_ref().ok().map(|h| {
             (
-                raw_payload(bytes, h, 0).map(|r| r.len()),
+                (!h.single).then(|| raw_payload(bytes, h, 0).map(|r| r.len())),
                 decoded_entries(bytes, h),
             )
         });
@@ -505,7 +546,7 @@ fn exercise_frame_parsers(bytes: &[u8], available: u64) -> Result<(), TestCaseEr
     };
     // Accepted: the claims are within what the stored bytes can describe.
     let stored = header.stored_len as usize;
-    prop_assert!(FRAME_HEADER_LEN + stored <= bytes.len());
+    prop_assert!(header.header_len() + stored <= bytes.len());
     prop_assert!(header.count >= 1);
     if header.lz4 {
         prop_assert!(header.raw_len as u64 <= 255 * header.stored_len as u64 + 16);
@@ -518,12 +559,14 @@ fn exercise_frame_parsers(bytes: &[u8], available: u64) -> Result<(), TestCaseEr
         bytes.len()
     );
     let (raw, entries) = decoded.expect("decoded when accepted");
-    if let Ok(raw_len) = raw {
+    if let Some(Ok(raw_len)) = raw {
         prop_assert_eq!(raw_len, header.raw_len as usize);
     }
     if let Ok(entries) = entries {
         prop_assert_eq!(entries.len(), header.count as usize);
-        let total: usize = entries.iter().map(|e| 4 + e.len()).sum();
+        // A single-entry frame's raw length is its entry's; others add length prefixes.
+        let prefix = if header.single { 0 } else { 4 };
+        let total: usize = entries.iter().map(|e| prefix + e.len()).sum();
         prop_assert_eq!(total, header.raw_len as usize);
     }
     Ok(())
@@ -534,8 +577,9 @@ fn frame_parsers_survive_arbitrary_bytes() {
     let bytes = prop_oneof![
         vec(any::<u8>(), 0..160),
         // Arbitrary bytes behind a correct magic get past the first check.
-        vec(any::<u8>(), 28..160).prop_map(|mut b| {
-            b[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
+        (vec(any::<u8>(), 20..160), any::<bool>()).prop_map(|(mut b, single)| {
+            let magic = if single { SINGLE_MAGIC } else { ENTRIES_MAGIC };
+            b[0..4].copy_from_slice(&magic.to_le_bytes());
             b
         }),
     ];
@@ -581,8 +625,8 @@ fn frame_huge_raw_len_claims_are_rejected() {
             u32::MAX - 64,
             u32::MAX,
         ] {
-            let mut bytes = vec![0u8; FRAME_HEADER_LEN];
-            bytes[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
+            let mut bytes = vec![0u8; ENTRIES_HEADER_LEN];
+            bytes[0..4].copy_from_slice(&ENTRIES_MAGIC.to_le_bytes());
             bytes[16..20].copy_from_slice(&1u32.to_le_bytes());
             bytes[20..24].copy_from_slice(&stored.to_le_bytes());
             bytes[24..28].copy_from_slice(&raw_len.to_le_bytes());
@@ -629,12 +673,18 @@ fn frame_round_trips() {
             prop_assert_eq!(header.count as usize, entries.len());
             prop_assert_eq!(header.frame_len(), bytes.len() as u64);
             let raw: usize = entries.iter().map(|e| 4 + e.len()).sum();
-            prop_assert_eq!(header.raw_len as usize, raw);
             if header.lz4 {
                 prop_assert!(compression == CompressionType::Lz4);
                 prop_assert!((header.stored_len as usize) < raw);
             }
+            // One entry not compressed: a single-entry frame, its raw length the entry's.
+            prop_assert_eq!(header.single, entries.len() == 1 && !header.lz4);
             prop_assert_eq!(&decoded_entries(&bytes, &header).unwrap(), &entries);
+            if header.single {
+                prop_assert_eq!(header.raw_len as usize, entries[0].len());
+                return Ok(());
+            }
+            prop_assert_eq!(header.raw_len as usize, raw);
             let raw_bytes = raw_payload(&bytes, &header, 0).unwrap();
             let bounds = entry_bounds(&raw_bytes, header.count, 0).unwrap();
             let via_bounds: Vec<Vec<u8>> = bounds
@@ -667,7 +717,7 @@ fn frame_bit_flips_are_rejected() {
             let first_id = first_id % (u64::MAX - 8);
             let bytes = encode_frame(&entries, compression, first_id);
             let header = check_frame(&bytes).unwrap();
-            let covered = FRAME_HEADER_LEN + header.stored_len as usize;
+            let covered = header.header_len() + header.stored_len as usize;
             let at = at.index(bytes.len());
             let mut damaged = bytes.clone();
             damaged[at] ^= 1 << bit;
@@ -789,12 +839,14 @@ fn segment_header_round_trips() {
             any::<u64>(),
             vec(any::<u8>(), 0..300),
             any::<bool>(),
+            any::<bool>(),
         ),
-        |(stream, start_id, trailing, preallocated)| {
+        |(stream, start_id, trailing, preallocated, single_entry_frames)| {
             let header = SegmentHeader {
                 start_id,
                 stream,
                 preallocated,
+                single_entry_frames,
             };
             let bytes = header.encode();
             prop_assert_eq!(bytes.len() as u64, header.encoded_len());
@@ -825,12 +877,14 @@ fn segment_header_bit_flips_and_cuts_are_rejected() {
             0..8u8,
             any::<Index>(),
             any::<bool>(),
+            any::<bool>(),
         ),
-        |(stream, start_id, at, bit, cut, preallocated)| {
+        |(stream, start_id, at, bit, cut, preallocated, single_entry_frames)| {
             let header = SegmentHeader {
                 start_id,
                 stream,
                 preallocated,
+                single_entry_frames,
             };
             let bytes = header.encode();
             let covered = 32 + header.stream.len();
@@ -867,7 +921,8 @@ fn segment_header_parsers_survive_arbitrary_bytes() {
         vec(any::<u8>(), 0..320),
         vec(any::<u8>(), 16..320).prop_map(|mut b| {
             b[..8].copy_from_slice(b"IRONWAL\0");
-            b[8..10].copy_from_slice(&1u16.to_le_bytes());
+            let version = 1 + b[8] as u16 % 3;
+            b[8..10].copy_from_slice(&version.to_le_bytes());
             b
         }),
         vec(Just(0u8), 0..400),
@@ -1577,8 +1632,9 @@ fn scan_of_mutated_segment_never_yields_wrong_bytes() {
 /// A piece of a hand-made segment body.
 #[derive(Debug, Clone)]
 enum Piece {
-    /// A valid frame whose first id is the expected one plus `skew` (0 most of the time).
-    Frame(Vec<Vec<u8>>, CompressionType, i8),
+    /// A valid frame whose first id is the expected one plus `skew` (0 most of the time),
+    /// a frame of entries even for one entry if the flag is set.
+    Frame(Vec<Vec<u8>>, CompressionType, i8, bool),
     Garbage(Vec<u8>),
     Zeros(usize),
     Forged(Vec<u8>),
@@ -1587,8 +1643,13 @@ enum Piece {
 #[test]
 fn scan_matches_reference_on_structured_garbage() {
     let piece = prop_oneof![
-        6 => (entries(), compression(), prop_oneof![8 => Just(0i8), 1 => -3..4i8])
-            .prop_map(|(e, c, skew)| Piece::Frame(e, c, skew)),
+        6 => (
+            entries(),
+            compression(),
+            prop_oneof![8 => Just(0i8), 1 => -3..4i8],
+            any::<bool>()
+        )
+            .prop_map(|(e, c, skew, entries_layout)| Piece::Frame(e, c, skew, entries_layout)),
         1 => vec(any::<u8>(), 0..100).prop_map(Piece::Garbage),
         1 => (0..300usize).prop_map(Piece::Zeros),
         1 => forged_frame().prop_map(Piece::Forged),
@@ -1608,15 +1669,17 @@ fn scan_matches_reference_on_structured_garbage() {
                 start_id,
                 stream: "s".into(),
                 preallocated,
+                single_entry_frames: true,
             }
             .encode();
             let data_start = bytes.len() as u64;
             let mut next = start_id;
             for piece in &pieces {
                 match piece {
-                    Piece::Frame(entries, compression, skew) => {
+                    Piece::Frame(entries, compression, skew, entries_layout) => {
                         let first = next.saturating_add_signed(*skew as i64);
-                        bytes.extend_from_slice(&encode_frame(entries, *compression, first));
+                        let frame = encode_frame_as(entries, *compression, first, *entries_layout);
+                        bytes.extend_from_slice(&frame);
                         next = first + entries.len() as u64;
                     }
                     Piece::Garbage(g) => bytes.extend_from_slice(g),
@@ -2072,9 +2135,9 @@ fn embedded_frame_in_damaged_payload_is_not_mistaken_for_a_real_one() {
     {
         let wal = Wal::new(opts.clone()).unwrap();
         assert_eq!(wal.append("s", b"zero").unwrap(), 0);
-        // Entry 1: 4 bytes so that the embedded frame starts 8-byte aligned (frame
-        // header 32 + length prefix 4 + these 4), then a valid frame for id 2.
-        let mut entry = vec![0u8; 4];
+        // Entry 1: 8 bytes so that the embedded frame starts 8-byte aligned (frame
+        // header 24 + these 8), then a valid frame for id 2.
+        let mut entry = vec![0u8; 8];
         entry.extend_from_slice(&encode_frame(&[b"EVIL".to_vec()], CompressionType::None, 2));
         assert_eq!(wal.append("s", &entry).unwrap(), 1);
         assert_eq!(wal.append("s", b"two").unwrap(), 2);
@@ -2089,7 +2152,7 @@ fn embedded_frame_in_damaged_payload_is_not_mistaken_for_a_real_one() {
             .unwrap()
             .frame_len() as usize;
     assert_eq!(frame1 % 8, 0);
-    bytes[frame1 + FRAME_HEADER_LEN + 4] ^= 1;
+    bytes[frame1 + SINGLE_HEADER_LEN] ^= 1;
     std::fs::write(&segment, &bytes).unwrap();
 
     let wal = Wal::new(opts).unwrap();
@@ -2133,8 +2196,12 @@ fn header_length_rot_does_not_delete_the_active_segment() {
     }
     let segment = dir.path().join("wal/s/00000000000000000000.wal");
     let mut bytes = std::fs::read(&segment).unwrap();
-    assert_eq!(bytes.len(), 40 + 40 + 40, "header + two frames");
-    bytes[12] ^= 0x80; // header length 40 -> 168, longer than the 120-byte file
+    assert_eq!(
+        bytes.len(),
+        40 + 32 + 32,
+        "header + two single-entry frames"
+    );
+    bytes[12] ^= 0x80; // header length 40 -> 168, longer than the 104-byte file
     std::fs::write(&segment, &bytes).unwrap();
 
     match Wal::new(opts) {

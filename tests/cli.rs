@@ -486,17 +486,18 @@ fn preallocated_space_is_not_damage_but_a_torn_frame_in_it_is() {
         "zeros after the last frame are free space: {out}"
     );
 
-    // docs/FORMAT.md: a 32-byte header and the name padded to 8, frames padded to 8.
+    // docs/FORMAT.md: a 32-byte header and the name padded to 8, then single-entry
+    // frames (a 24-byte header and the entry) padded to 8.
     let padded = |n: u64| n.div_ceil(8) * 8;
     let last = padded(32 + EVENTS.len() as u64)
         + entries[..4]
             .iter()
-            .map(|e| padded(32 + 4 + e.len() as u64))
+            .map(|e| padded(24 + e.len() as u64))
             .sum::<u64>();
     let active = segment(root, 0);
     let len = file_len(&active);
     assert!(len > last + 64, "the segment is preallocated ({len} bytes)");
-    flip_bit(&active, last + 36, 0);
+    flip_bit(&active, last + 24, 0);
     let (status, out, _) = run_on("verify", root, &[]);
     assert_eq!(status, 1, "{out}");
     let torn = format!(

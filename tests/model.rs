@@ -271,8 +271,12 @@ impl StreamModel {
         }
         let header_len = align8(32 + name.len() as u64);
         let count = batch.len() as u64;
-        // Exact without compression; with it, `max_segment_size` is never small.
-        let frame_len = align8(32 + batch.iter().map(|e| 4 + e.len() as u64).sum::<u64>());
+        // Exact without compression; with it, `max_segment_size` is never small. One
+        // entry is a single-entry frame (24-byte header, no length prefix).
+        let frame_len = match batch {
+            [entry] => align8(24 + entry.len() as u64),
+            _ => align8(32 + batch.iter().map(|e| 4 + e.len() as u64).sum::<u64>()),
+        };
         let max_size = opts.max_segment_size.unwrap_or(64 * 1024 * 1024);
         match self.segments.last() {
             None => {

@@ -41,14 +41,23 @@ pub fn frame_index(start_id: u64, data_end: u64, end_id: u64, frames: &[(u64, u6
     b
 }
 
-/// Makes every 8-aligned frame-looking header in `frames` carry a correct CRC, so the
-/// fuzzer gets past the CRC check and reaches the decoder.
+/// Makes every 8-aligned frame-looking header in `frames` (either layout) carry a
+/// correct CRC, so the fuzzer gets past the CRC check and reaches the decoder.
 pub fn fix_frame_crcs(frames: &mut [u8]) {
     let mut p = 0;
-    while p + 32 <= frames.len() {
-        if &frames[p..p + 4] == b"IWF1" {
-            let stored = u32::from_le_bytes(frames[p + 20..p + 24].try_into().unwrap()) as usize;
-            if let Some(end) = (p + 32).checked_add(stored).filter(|&e| e <= frames.len()) {
+    while p + 24 <= frames.len() {
+        // (header length, offset of the payload length) of a single-entry frame or a
+        // frame of entries.
+        let layout = match &frames[p..p + 4] {
+            b"IWS1" => Some((24, 16)),
+            b"IWF1" if p + 32 <= frames.len() => Some((32, 20)),
+            _ => None,
+        };
+        if let Some((header_len, len_at)) = layout {
+            let at = p + len_at;
+            let stored = u32::from_le_bytes(frames[at..at + 4].try_into().unwrap()) as usize;
+            let end = (p + header_len).checked_add(stored);
+            if let Some(end) = end.filter(|&e| e <= frames.len()) {
                 let crc = crc32(&frames[p + 8..end]);
                 frames[p + 4..p + 8].copy_from_slice(&crc.to_le_bytes());
             }

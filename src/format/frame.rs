@@ -1,5 +1,6 @@
-//! Frame layout: one frame per append or batch, so a batch is all-or-nothing.
+//! Frame layouts: one frame per append or batch, so a batch is all-or-nothing.
 //!
+//! A frame of entries, any number of them, possibly LZ4-compressed:
 //! ```text
 //! 0  u32 magic "IWF1"        16 u32 entry count (>= 1)
 //! 4  u32 crc32               20 u32 stored payload length
@@ -7,15 +8,29 @@
 //!                            28 u8 flags (bit 0: LZ4), 3 zero bytes
 //! 32 payload (stored length bytes), zero padding to a multiple of 8
 //! ```
-//! The CRC32 covers header bytes 8..32 followed by the stored payload. The raw
-//! payload is the entries back to back, each as `u32` length + bytes.
+//! Its raw payload is the entries back to back, each as `u32` length + bytes.
+//!
+//! A single-entry frame (segment format version 3), what an append of one entry
+//! writes unless it is compressed:
+//! ```text
+//! 0  u32 magic "IWS1"        16 u32 entry length
+//! 4  u32 crc32               20 u32 zero
+//! 8  u64 id
+//! 24 the entry's bytes, zero padding to a multiple of 8
+//! ```
+//! In both, the CRC32 covers the header from byte 8 on, followed by the payload.
 
 use super::{align8, crc_hasher, le_u32, le_u64};
 use crate::{CompressionType, Error, Result};
 use std::borrow::Cow;
 
-pub(crate) const FRAME_MAGIC: u32 = u32::from_le_bytes(*b"IWF1");
-pub(crate) const FRAME_HEADER_LEN: usize = 32;
+pub(crate) const ENTRIES_MAGIC: u32 = u32::from_le_bytes(*b"IWF1");
+pub(crate) const SINGLE_MAGIC: u32 = u32::from_le_bytes(*b"IWS1");
+/// Header of a frame of entries: the longest frame header.
+pub(crate) const ENTRIES_HEADER_LEN: usize = 32;
+/// Header of a single-entry frame: the shortest frame header, and the shortest frame.
+pub(crate) const SINGLE_HEADER_LEN: usize = 24;
+
 const FLAG_LZ4: u8 = 1;
 /// LZ4 cannot expand data more than 255x; a larger claim is corruption, not a reason
 /// to allocate.
@@ -23,20 +38,37 @@ const MAX_LZ4_RATIO: u64 = 255;
 /// Largest stored or raw payload a frame can describe.
 pub(crate) const MAX_PAYLOAD_LEN: u64 = u32::MAX as u64 - 64;
 
+/// Whether a frame of either layout may start with these four bytes.
+pub(crate) fn is_frame_magic(magic: u32) -> bool {
+    magic == ENTRIES_MAGIC || magic == SINGLE_MAGIC
+}
+
 /// The decoded, validated header of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FrameHeader {
     pub first_id: u64,
     pub count: u32,
     pub stored_len: u32,
+    /// Raw payload length; for a single-entry frame, the entry's length.
     pub raw_len: u32,
     pub lz4: bool,
+    /// A single-entry frame: the payload is the entry itself, with no length prefix.
+    pub single: bool,
 }
 
 impl FrameHeader {
+    /// Where the payload starts.
+    pub fn header_len(&self) -> usize {
+        if self.single {
+            SINGLE_HEADER_LEN
+        } else {
+            ENTRIES_HEADER_LEN
+        }
+    }
+
     /// Bytes the whole frame occupies on disk, padding included.
     pub fn frame_len(&self) -> u64 {
-        align8(FRAME_HEADER_LEN as u64 + self.stored_len as u64)
+        align8(self.header_len() as u64 + self.stored_len as u64)
     }
 
     /// One past the last id in the frame.
@@ -61,12 +93,15 @@ pub(crate) enum FrameDefect {
 pub(crate) struct EncodedFrame {
     /// Header placeholder followed by payload and padding.
     bytes: Vec<u8>,
+    /// `SINGLE_HEADER_LEN` or `ENTRIES_HEADER_LEN`: where the payload starts.
+    header_len: usize,
     payload_crc: crc32fast::Hasher,
     count: u32,
 }
 
 impl EncodedFrame {
-    /// Lays out `entries` as one frame, compressing when it is configured and pays.
+    /// Lays out `entries` as one frame, compressing when it is configured and pays. One
+    /// entry that is not compressed gets a single-entry frame.
     pub fn new(
         entries: &[&[u8]],
         compression: CompressionType,
@@ -81,37 +116,86 @@ impl EncodedFrame {
                 "batch of {raw_len} bytes exceeds the frame limit of {MAX_PAYLOAD_LEN} bytes"
             )));
         }
-        let mut bytes = Vec::with_capacity(align8(FRAME_HEADER_LEN as u64 + raw_len) as usize);
-        bytes.resize(FRAME_HEADER_LEN, 0);
-        for entry in entries {
-            bytes.extend_from_slice(&(entry.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(entry);
-        }
-        let mut lz4 = false;
         // The threshold is on what the caller wrote: entry bytes, not length prefixes.
         let entry_bytes = raw_len - 4 * entries.len() as u64;
-        if compression == CompressionType::Lz4 && entry_bytes >= min_compression_size as u64 {
-            if let Some(compressed) = compress(&bytes[FRAME_HEADER_LEN..]) {
-                if compressed.len() < raw_len as usize {
-                    bytes.truncate(FRAME_HEADER_LEN);
+        let try_lz4 =
+            compression == CompressionType::Lz4 && entry_bytes >= min_compression_size as u64;
+        if let ([entry], false) = (entries, try_lz4) {
+            return Ok(Self::single(entry));
+        }
+        let mut bytes = entries_layout(entries, raw_len);
+        let mut lz4 = false;
+        if try_lz4 {
+            match compress(&bytes[ENTRIES_HEADER_LEN..]) {
+                Some(compressed) if compressed.len() < raw_len as usize => {
+                    bytes.truncate(ENTRIES_HEADER_LEN);
                     bytes.extend_from_slice(&compressed);
                     lz4 = true;
                 }
+                _ if count == 1 => return Ok(Self::single(entries[0])),
+                _ => {}
             }
         }
-        let stored_len = (bytes.len() - FRAME_HEADER_LEN) as u32;
-        let mut payload_crc = crc_hasher();
-        payload_crc.update(&bytes[FRAME_HEADER_LEN..]);
-        bytes.resize(align8(bytes.len() as u64) as usize, 0);
         bytes[16..20].copy_from_slice(&count.to_le_bytes());
-        bytes[20..24].copy_from_slice(&stored_len.to_le_bytes());
         bytes[24..28].copy_from_slice(&(raw_len as u32).to_le_bytes());
         bytes[28] = if lz4 { FLAG_LZ4 } else { 0 };
-        Ok(EncodedFrame {
+        Ok(Self::finish(bytes, ENTRIES_HEADER_LEN, count))
+    }
+
+    fn single(entry: &[u8]) -> Self {
+        let mut bytes =
+            Vec::with_capacity(align8((SINGLE_HEADER_LEN + entry.len()) as u64) as usize);
+        bytes.resize(SINGLE_HEADER_LEN, 0);
+        bytes.extend_from_slice(entry);
+        Self::finish(bytes, SINGLE_HEADER_LEN, 1)
+    }
+
+    /// Stamps the payload length at 16 or 20 (as the layout has it), computes the
+    /// payload's CRC and pads to a multiple of 8.
+    fn finish(mut bytes: Vec<u8>, header_len: usize, count: u32) -> Self {
+        let payload_len = (bytes.len() - header_len) as u32;
+        let at = if header_len == SINGLE_HEADER_LEN {
+            16
+        } else {
+            20
+        };
+        bytes[at..at + 4].copy_from_slice(&payload_len.to_le_bytes());
+        let mut payload_crc = crc_hasher();
+        payload_crc.update(&bytes[header_len..]);
+        bytes.resize(align8(bytes.len() as u64) as usize, 0);
+        EncodedFrame {
             bytes,
+            header_len,
             payload_crc,
             count,
-        })
+        }
+    }
+
+    /// Lays a single-entry frame out again as a frame of entries, for an active segment
+    /// of format version 1 or 2 (written before single-entry frames existed), which
+    /// must not hold one: a reader of that version would take it for a torn tail.
+    pub fn use_entries_layout(&mut self) {
+        if self.header_len != SINGLE_HEADER_LEN {
+            return;
+        }
+        let len = le_u32(&self.bytes, 16) as usize;
+        let entry = &self.bytes[SINGLE_HEADER_LEN..SINGLE_HEADER_LEN + len];
+        let raw_len = 4 + entry.len() as u64;
+        let mut bytes = entries_layout(&[entry], raw_len);
+        bytes[16..20].copy_from_slice(&1u32.to_le_bytes());
+        bytes[24..28].copy_from_slice(&(raw_len as u32).to_le_bytes());
+        *self = Self::finish(bytes, ENTRIES_HEADER_LEN, 1);
+    }
+
+    /// The length `use_entries_layout` would give it.
+    pub fn entries_layout_len(&self) -> u64 {
+        match self.header_len {
+            SINGLE_HEADER_LEN => {
+                let entry_len = le_u32(&self.bytes, 16) as u64;
+                align8(ENTRIES_HEADER_LEN as u64 + 4 + entry_len)
+            }
+            _ => self.len(),
+        }
     }
 
     pub fn count(&self) -> u32 {
@@ -122,16 +206,32 @@ impl EncodedFrame {
         self.bytes.len() as u64
     }
 
-    /// Stamps the first id and the CRC; returns the bytes to write.
+    /// Stamps the magic, the first id and the CRC; returns the bytes to write.
     pub fn seal(&mut self, first_id: u64) -> &[u8] {
-        self.bytes[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
+        let magic = if self.header_len == SINGLE_HEADER_LEN {
+            SINGLE_MAGIC
+        } else {
+            ENTRIES_MAGIC
+        };
+        self.bytes[0..4].copy_from_slice(&magic.to_le_bytes());
         self.bytes[8..16].copy_from_slice(&first_id.to_le_bytes());
         let mut crc = crc_hasher();
-        crc.update(&self.bytes[8..FRAME_HEADER_LEN]);
+        crc.update(&self.bytes[8..self.header_len]);
         crc.combine(&self.payload_crc);
         self.bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
         &self.bytes
     }
+}
+
+/// A header placeholder for a frame of entries, followed by its raw payload.
+fn entries_layout(entries: &[&[u8]], raw_len: u64) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(align8(ENTRIES_HEADER_LEN as u64 + raw_len) as usize);
+    bytes.resize(ENTRIES_HEADER_LEN, 0);
+    for entry in entries {
+        bytes.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(entry);
+    }
+    bytes
 }
 
 #[cfg(feature = "compression")]
@@ -151,10 +251,41 @@ pub(crate) fn parse_header(
     bytes: &[u8],
     available: u64,
 ) -> std::result::Result<FrameHeader, FrameDefect> {
-    if bytes.len() < FRAME_HEADER_LEN || available < FRAME_HEADER_LEN as u64 {
+    let incomplete = |len: usize| bytes.len() < len || available < len as u64;
+    if incomplete(SINGLE_HEADER_LEN) {
         return Err(FrameDefect::Incomplete);
     }
-    if le_u32(bytes, 0) != FRAME_MAGIC || bytes[29..32] != [0, 0, 0] || bytes[28] & !FLAG_LZ4 != 0 {
+    let header = match le_u32(bytes, 0) {
+        SINGLE_MAGIC => single_header(bytes)?,
+        ENTRIES_MAGIC if incomplete(ENTRIES_HEADER_LEN) => return Err(FrameDefect::Incomplete),
+        ENTRIES_MAGIC => entries_header(bytes)?,
+        _ => return Err(FrameDefect::BadHeader),
+    };
+    if header.frame_len() > available {
+        return Err(FrameDefect::Incomplete);
+    }
+    Ok(header)
+}
+
+/// The header of a single-entry frame (`bytes` holds at least `SINGLE_HEADER_LEN`).
+fn single_header(bytes: &[u8]) -> std::result::Result<FrameHeader, FrameDefect> {
+    let (first_id, len) = (le_u64(bytes, 8), le_u32(bytes, 16));
+    if le_u32(bytes, 20) != 0 || first_id == u64::MAX || len as u64 > MAX_PAYLOAD_LEN {
+        return Err(FrameDefect::BadHeader);
+    }
+    Ok(FrameHeader {
+        first_id,
+        count: 1,
+        stored_len: len,
+        raw_len: len,
+        lz4: false,
+        single: true,
+    })
+}
+
+/// The header of a frame of entries (`bytes` holds at least `ENTRIES_HEADER_LEN`).
+fn entries_header(bytes: &[u8]) -> std::result::Result<FrameHeader, FrameDefect> {
+    if bytes[29..32] != [0, 0, 0] || bytes[28] & !FLAG_LZ4 != 0 {
         return Err(FrameDefect::BadHeader);
     }
     let header = FrameHeader {
@@ -163,6 +294,7 @@ pub(crate) fn parse_header(
         stored_len: le_u32(bytes, 20),
         raw_len: le_u32(bytes, 24),
         lz4: bytes[28] & FLAG_LZ4 != 0,
+        single: false,
     };
     let plausible = header.count > 0
         && header.first_id.checked_add(header.count as u64).is_some()
@@ -176,9 +308,6 @@ pub(crate) fn parse_header(
     if !plausible {
         return Err(FrameDefect::BadHeader);
     }
-    if header.frame_len() > available {
-        return Err(FrameDefect::Incomplete);
-    }
     Ok(header)
 }
 
@@ -187,7 +316,7 @@ pub(crate) fn verify_crc(
     bytes: &[u8],
     header: &FrameHeader,
 ) -> std::result::Result<(), FrameDefect> {
-    let end = FRAME_HEADER_LEN + header.stored_len as usize;
+    let end = header.header_len() + header.stored_len as usize;
     if bytes.len() < end {
         return Err(FrameDefect::Incomplete);
     }
@@ -217,8 +346,14 @@ pub(crate) struct DecodedFrame {
 impl DecodedFrame {
     /// Decodes a frame that `check_frame` accepted. `offset` is for error messages.
     pub fn decode(bytes: &[u8], header: &FrameHeader, offset: u64) -> Result<DecodedFrame> {
-        let raw = raw_payload(bytes, header, offset)?.into_owned();
-        let bounds = entry_bounds(&raw, header.count, offset)?;
+        let (raw, bounds) = match only_entry(bytes, header) {
+            Some(entry) => (entry.to_vec(), vec![(0, entry.len() as u32)]),
+            None => {
+                let raw = raw_payload(bytes, header, offset)?.into_owned();
+                let bounds = entry_bounds(&raw, header.count, offset)?;
+                (raw, bounds)
+            }
+        };
         Ok(DecodedFrame {
             first_id: header.first_id,
             raw,
@@ -237,14 +372,16 @@ impl DecodedFrame {
     }
 }
 
-/// The raw payload of a CRC-checked frame: borrowed, or decompressed.
+/// The raw payload of a CRC-checked frame of entries: borrowed, or decompressed. Not
+/// for a single-entry frame, whose payload has no length prefix: `only_entry` reads it.
 #[inline]
 pub(crate) fn raw_payload<'a>(
     bytes: &'a [u8],
     header: &FrameHeader,
     offset: u64,
 ) -> Result<Cow<'a, [u8]>> {
-    let stored = &bytes[FRAME_HEADER_LEN..FRAME_HEADER_LEN + header.stored_len as usize];
+    debug_assert!(!header.single, "a single-entry frame has no raw payload");
+    let stored = &bytes[ENTRIES_HEADER_LEN..ENTRIES_HEADER_LEN + header.stored_len as usize];
     if header.lz4 {
         Ok(Cow::Owned(decompress(
             stored,
@@ -256,51 +393,47 @@ pub(crate) fn raw_payload<'a>(
     }
 }
 
-/// The entry of an uncompressed frame of one entry whose length prefix is consistent
-/// (the common case, read without the general entry walk); `None` otherwise.
+/// The entry of a single-entry frame, or of an uncompressed frame of one entry whose
+/// length prefix is consistent (read without the general entry walk); `None` otherwise.
 #[inline]
 pub(crate) fn only_entry<'a>(bytes: &'a [u8], header: &FrameHeader) -> Option<&'a [u8]> {
+    let stored =
+        bytes.get(header.header_len()..header.header_len() + header.stored_len as usize)?;
+    if header.single {
+        return Some(stored);
+    }
     if header.count != 1 || header.lz4 {
         return None;
     }
-    let stored = bytes.get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + header.stored_len as usize)?;
     let len = le_u32(stored.get(..4)?, 0) as usize;
     (4 + len == stored.len()).then(|| &stored[4..])
 }
 
-/// Entry `id` and the frame's length, when `bytes` starts with a valid frame holding
-/// just that entry, uncompressed: the common case, read without the general path.
-/// `None` for anything else (the general path then reads it and reports any defect).
-/// Accepts exactly the frames `parse_header`, `only_entry` and `verify_crc` together
-/// accept for that id, in fewer steps: such a header has one shape.
+/// Entry `id` and the frame's length, when `bytes` starts with a valid single-entry
+/// frame of that id: the common case, read without the general path. `None` for
+/// anything else (the general path then reads it and reports any defect). Accepts
+/// exactly the single-entry frames `parse_header` and `verify_crc` together accept
+/// for that id, in fewer steps.
 #[inline]
 pub(crate) fn single_entry(bytes: &[u8], id: u64) -> Option<(&[u8], u64)> {
-    let head: &[u8; FRAME_HEADER_LEN] = bytes.first_chunk()?;
-    let stored_len = le_u32(head, 20);
-    // Magic; the id (with room for one more); one entry; raw length equal to the
-    // stored length and flags zero, so no LZ4; reserved bytes zero.
-    let plain = le_u32(head, 0) == FRAME_MAGIC
+    let head: &[u8; SINGLE_HEADER_LEN] = bytes.first_chunk()?;
+    let len = le_u32(head, 16);
+    // Magic; the id (with room for one more); zero reserved bytes; a possible length.
+    let plain = le_u32(head, 0) == SINGLE_MAGIC
         && le_u64(head, 8) == id
         && id < u64::MAX
-        && le_u32(head, 16) == 1
-        && le_u32(head, 24) == stored_len
-        && le_u32(head, 28) == 0
-        && stored_len >= 4
-        && stored_len as u64 <= MAX_PAYLOAD_LEN;
-    let end = FRAME_HEADER_LEN + stored_len as usize;
+        && le_u32(head, 20) == 0
+        && len as u64 <= MAX_PAYLOAD_LEN;
+    let end = SINGLE_HEADER_LEN + len as usize;
     let frame_len = align8(end as u64);
     if !plain || frame_len > bytes.len() as u64 {
         return None;
     }
-    let entry = &bytes[FRAME_HEADER_LEN + 4..end];
-    if le_u32(bytes, FRAME_HEADER_LEN) as usize != entry.len() {
-        return None;
-    }
-    (frame_crc(bytes, end) == le_u32(head, 4)).then_some((entry, frame_len))
+    (frame_crc(bytes, end) == le_u32(head, 4)).then(|| (&bytes[SINGLE_HEADER_LEN..end], frame_len))
 }
 
-/// The CRC32 a frame stores: over header bytes 8..32 and the stored payload, which
-/// ends at `end` (padding excluded).
+/// The CRC32 a frame stores: over its header from byte 8 on and its stored payload,
+/// which ends at `end` (padding excluded).
 #[inline]
 fn frame_crc(bytes: &[u8], end: usize) -> u32 {
     let mut crc = crc_hasher();
@@ -391,17 +524,82 @@ mod tests {
         encoded.seal(first_id).to_vec()
     }
 
+    /// A frame of one entry as format versions 1 and 2 write it: a frame of entries.
+    fn entries_frame_of_one(entry: &[u8], first_id: u64) -> Vec<u8> {
+        let mut encoded = EncodedFrame::new(&[entry], CompressionType::None, 0).unwrap();
+        encoded.use_entries_layout();
+        encoded.seal(first_id).to_vec()
+    }
+
     #[test]
-    fn only_entry_takes_the_single_entry_fast_path_and_nothing_else() {
-        let big = vec![b'x'; 5000];
+    fn one_uncompressed_entry_gets_a_single_entry_frame() {
         let one = frame(&[b"payload"], CompressionType::None, 3);
+        assert_eq!(le_u32(&one, 0), SINGLE_MAGIC);
+        assert_eq!(one.len(), 32, "24-byte header, 7 bytes, 1 of padding");
         let header = check_frame(&one).unwrap();
-        assert_eq!(only_entry(&one, &header), Some(&b"payload"[..]));
-        let empty = frame(&[b""], CompressionType::None, 3);
+        assert!(header.single && !header.lz4);
         assert_eq!(
-            only_entry(&empty, &check_frame(&empty).unwrap()),
-            Some(&b""[..])
+            (header.first_id, header.count, header.stored_len),
+            (3, 1, 7)
         );
+        // LZ4 that pays makes a frame of entries; LZ4 that does not, or an entry under
+        // the threshold, leaves a single-entry frame.
+        let zeros = vec![0u8; 5000];
+        let packed = check_frame(&frame(&[&zeros], CompressionType::Lz4, 0)).unwrap();
+        assert!(packed.lz4 && !packed.single);
+        let noise = noise(4096);
+        assert!(
+            check_frame(&frame(&[&noise], CompressionType::Lz4, 0))
+                .unwrap()
+                .single
+        );
+        let mut small = EncodedFrame::new(&[&zeros], CompressionType::Lz4, 6000).unwrap();
+        assert!(check_frame(small.seal(0)).unwrap().single);
+        let two = check_frame(&frame(&[b"a", b"b"], CompressionType::None, 0)).unwrap();
+        assert!(!two.single);
+    }
+
+    #[test]
+    fn use_entries_layout_keeps_the_entry_and_the_ids() {
+        for entry in [&b""[..], b"payload", &[9u8; 300]] {
+            let single = EncodedFrame::new(&[entry], CompressionType::None, 0).unwrap();
+            let bytes = entries_frame_of_one(entry, 12);
+            assert_eq!(single.entries_layout_len(), bytes.len() as u64);
+            assert_eq!(le_u32(&bytes, 0), ENTRIES_MAGIC);
+            assert_eq!(bytes.len() as u64, align8(32 + 4 + entry.len() as u64));
+            let header = check_frame(&bytes).unwrap();
+            assert!(!header.single);
+            assert_eq!((header.first_id, header.count), (12, 1));
+            assert_eq!(only_entry(&bytes, &header), Some(entry));
+            let decoded = DecodedFrame::decode(&bytes, &header, 0).unwrap();
+            assert_eq!(decoded.entry(0), entry);
+        }
+        // A frame of entries already is one.
+        let mut two = EncodedFrame::new(&[b"a", b"b"], CompressionType::None, 0).unwrap();
+        let before = two.seal(1).to_vec();
+        two.use_entries_layout();
+        assert_eq!(two.seal(1), &before[..]);
+    }
+
+    #[test]
+    fn only_entry_takes_single_entry_frames_and_nothing_else() {
+        let big = vec![b'x'; 5000];
+        for one in [
+            frame(&[b"payload"], CompressionType::None, 3),
+            entries_frame_of_one(b"payload", 3),
+        ] {
+            let header = check_frame(&one).unwrap();
+            assert_eq!(only_entry(&one, &header), Some(&b"payload"[..]));
+        }
+        for empty in [
+            frame(&[b""], CompressionType::None, 3),
+            entries_frame_of_one(b"", 3),
+        ] {
+            assert_eq!(
+                only_entry(&empty, &check_frame(&empty).unwrap()),
+                Some(&b""[..])
+            );
+        }
         let two = frame(&[b"a", b"b"], CompressionType::None, 3);
         assert_eq!(only_entry(&two, &check_frame(&two).unwrap()), None);
         let lz4 = frame(&[&big], CompressionType::Lz4, 3);
@@ -410,14 +608,15 @@ mod tests {
         assert_eq!(only_entry(&lz4, &lz4_header), None);
         // A length prefix that disagrees with the payload is left to the full walk,
         // which reports it.
-        let mut bad = one.clone();
-        bad[FRAME_HEADER_LEN] ^= 1;
+        let mut bad = entries_frame_of_one(b"payload", 3);
+        let header = check_frame(&bad).unwrap();
+        bad[ENTRIES_HEADER_LEN] ^= 1;
         assert_eq!(only_entry(&bad, &header), None);
-        assert!(entries(&bad[FRAME_HEADER_LEN..FRAME_HEADER_LEN + 11], 1, 0).is_err());
+        assert!(entries(&bad[ENTRIES_HEADER_LEN..ENTRIES_HEADER_LEN + 11], 1, 0).is_err());
     }
 
     #[test]
-    fn single_entry_is_only_a_valid_uncompressed_frame_of_that_one_id() {
+    fn single_entry_is_only_a_valid_single_entry_frame_of_that_one_id() {
         let one = frame(&[b"payload"], CompressionType::None, 3);
         assert_eq!(
             single_entry(&one, 3),
@@ -434,11 +633,13 @@ mod tests {
         assert_eq!(single_entry(&one[..one.len() - 8], 3), None, "cut short");
         assert_eq!(single_entry(&one[..one.len() - 1], 3), None, "padding cut");
         // Every byte but the padding after the payload is checked.
-        for at in 0..FRAME_HEADER_LEN + 4 + b"payload".len() {
+        for at in 0..SINGLE_HEADER_LEN + b"payload".len() {
             let mut flipped = one.clone();
             flipped[at] ^= 0x10;
             assert_eq!(single_entry(&flipped, 3), None, "byte {at} flipped");
         }
+        // Frames of entries take the general path, even of one entry.
+        assert_eq!(single_entry(&entries_frame_of_one(b"payload", 3), 3), None);
         let two = frame(&[b"a", b"b"], CompressionType::None, 3);
         assert_eq!(single_entry(&two, 3), None);
         let lz4 = frame(&[&vec![b'x'; 5000]], CompressionType::Lz4, 3);
@@ -452,15 +653,15 @@ mod tests {
             let header = parse_header(bytes, bytes.len() as u64).ok()?;
             verify_crc(bytes, &header).ok()?;
             let entry = only_entry(bytes, &header)?;
-            (header.first_id == 3).then_some((entry, header.frame_len()))
+            (header.single && header.first_id == 3).then_some((entry, header.frame_len()))
         }
-        // Every value in every header byte and the length prefix, CRC fixed up so
-        // the header checks themselves decide.
-        for at in (0..4).chain(8..FRAME_HEADER_LEN + 4) {
+        // Every value in every header byte, CRC fixed up so the header checks
+        // themselves decide.
+        for at in (0..4).chain(8..SINGLE_HEADER_LEN) {
             for value in 0..=255u8 {
                 let mut bytes = one.clone();
                 bytes[at] = value;
-                let crc = crc32fast::hash(&bytes[8..FRAME_HEADER_LEN + 4 + 7]);
+                let crc = crc32fast::hash(&bytes[8..SINGLE_HEADER_LEN + 7]);
                 bytes[4..8].copy_from_slice(&crc.to_le_bytes());
                 assert_eq!(
                     single_entry(&bytes, 3),
@@ -490,46 +691,62 @@ mod tests {
         }
     }
 
-    #[test]
-    fn incompressible_payload_stays_raw() {
+    fn noise(len: usize) -> Vec<u8> {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let noise: Vec<u8> = (0..4096)
+        (0..len)
             .map(|_| {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
                 (state >> 32) as u8
             })
-            .collect();
-        let bytes = frame(&[&noise], CompressionType::Lz4, 0);
+            .collect()
+    }
+
+    #[test]
+    fn incompressible_payload_stays_raw() {
+        let noise = noise(4096);
+        let bytes = frame(&[&noise, b"x"], CompressionType::Lz4, 0);
         assert!(!check_frame(&bytes).unwrap().lz4);
+    }
+
+    /// Frames of both layouts.
+    fn samples() -> Vec<Vec<u8>> {
+        vec![
+            frame(&[b"hello", b"world"], CompressionType::None, 9),
+            frame(&[b"some entry"], CompressionType::None, 9),
+            entries_frame_of_one(b"some entry", 9),
+        ]
     }
 
     #[test]
     fn every_single_bit_flip_is_detected() {
-        let bytes = frame(&[b"hello", b"world"], CompressionType::None, 9);
-        let payload_end = FRAME_HEADER_LEN + check_frame(&bytes).unwrap().stored_len as usize;
-        for byte in 0..payload_end {
-            for bit in 0..8 {
-                let mut damaged = bytes.clone();
-                damaged[byte] ^= 1 << bit;
-                assert!(
-                    check_frame(&damaged).is_err(),
-                    "flip at byte {byte} bit {bit} accepted"
-                );
+        for bytes in samples() {
+            let header = check_frame(&bytes).unwrap();
+            let payload_end = header.header_len() + header.stored_len as usize;
+            for byte in 0..payload_end {
+                for bit in 0..8 {
+                    let mut damaged = bytes.clone();
+                    damaged[byte] ^= 1 << bit;
+                    assert!(
+                        check_frame(&damaged).is_err(),
+                        "flip at byte {byte} bit {bit} accepted"
+                    );
+                }
             }
         }
     }
 
     #[test]
     fn every_cut_is_incomplete() {
-        let bytes = frame(&[b"some entry"], CompressionType::None, 0);
-        for cut in 0..bytes.len() {
-            assert_eq!(
-                check_frame(&bytes[..cut]).unwrap_err(),
-                FrameDefect::Incomplete,
-                "cut {cut}"
-            );
+        for bytes in samples() {
+            for cut in 0..bytes.len() {
+                assert_eq!(
+                    check_frame(&bytes[..cut]).unwrap_err(),
+                    FrameDefect::Incomplete,
+                    "cut {cut}"
+                );
+            }
         }
     }
 

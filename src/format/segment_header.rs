@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! 0  [u8; 8] magic "IRONWAL\0"     16 u64 start id (equals the file name)
-//! 8  u16 format version (1 or 2)   24 u32 flags (version 1: 0)
+//! 8  u16 format version (1 to 3)   24 u32 flags (version 1: 0)
 //! 10 u16 stream name length        28 u32 crc32 of bytes 0..28 and the name
 //! 12 u32 header length = align8(32 + name length)
 //! 32 stream name (UTF-8), zero padding to header length
@@ -11,8 +11,10 @@
 //!
 //! Version 2 defines flag bit 0, `PREALLOCATED`: the file is zero-filled ahead of its
 //! frames, so zeros from the end of the last frame to the end of the file are free
-//! space, not a torn tail. A header is written with the lowest version that expresses
-//! it, so files without the flag stay readable by version-1 readers.
+//! space, not a torn tail. Version 3 adds no flag: its frames may be single-entry
+//! frames ("IWS1", see `frame`), which a reader of versions 1 and 2 would take for a
+//! torn tail, so it must refuse the file. A header is written with the lowest version
+//! that expresses it; a new segment is always version 3.
 
 use super::{align8, crc_hasher, le_u32, le_u64};
 use crate::{Error, Result};
@@ -22,6 +24,8 @@ pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"IRONWAL\0";
 const VERSION_1: u16 = 1;
 /// Adds `FLAG_PREALLOCATED`.
 const VERSION_2: u16 = 2;
+/// Adds single-entry frames.
+const VERSION_3: u16 = 3;
 const FLAG_PREALLOCATED: u32 = 1;
 const FIXED_LEN: usize = 32;
 /// The largest header: a 255-byte stream name.
@@ -33,6 +37,8 @@ pub(crate) struct SegmentHeader {
     pub stream: String,
     /// Zeros after the last frame are preallocated space (see the module docs).
     pub preallocated: bool,
+    /// The segment may hold single-entry frames (version 3).
+    pub single_entry_frames: bool,
 }
 
 impl SegmentHeader {
@@ -43,9 +49,15 @@ impl SegmentHeader {
     pub fn encode(&self) -> Vec<u8> {
         let mut bytes = vec![0u8; self.encoded_len() as usize];
         bytes[0..8].copy_from_slice(&SEGMENT_MAGIC);
-        let (version, flags) = match self.preallocated {
-            false => (VERSION_1, 0),
-            true => (VERSION_2, FLAG_PREALLOCATED),
+        let flags = if self.preallocated {
+            FLAG_PREALLOCATED
+        } else {
+            0
+        };
+        let version = match (self.single_entry_frames, self.preallocated) {
+            (true, _) => VERSION_3,
+            (false, true) => VERSION_2,
+            (false, false) => VERSION_1,
         };
         bytes[8..10].copy_from_slice(&version.to_le_bytes());
         bytes[10..12].copy_from_slice(&(self.stream.len() as u16).to_le_bytes());
@@ -71,7 +83,7 @@ impl SegmentHeader {
         let version = u16::from_le_bytes([bytes[8], bytes[9]]);
         let known_flags = match version {
             VERSION_1 => 0,
-            VERSION_2 => FLAG_PREALLOCATED,
+            VERSION_2 | VERSION_3 => FLAG_PREALLOCATED,
             _ => return Err(bad(&format!("has unsupported format version {version}"))),
         };
         let name_len = u16::from_le_bytes([bytes[10], bytes[11]]) as usize;
@@ -95,6 +107,7 @@ impl SegmentHeader {
                 start_id: le_u64(bytes, 16),
                 stream,
                 preallocated: flags & FLAG_PREALLOCATED != 0,
+                single_entry_frames: version == VERSION_3,
             },
             header_len,
         ))
@@ -133,23 +146,33 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_damage() {
-        for preallocated in [false, true] {
+        for (preallocated, single_entry_frames) in
+            [(false, false), (true, false), (false, true), (true, true)]
+        {
             round_trip_and_reject_damage(SegmentHeader {
                 start_id: 77,
                 stream: "a/b ü".into(),
                 preallocated,
+                single_entry_frames,
             });
         }
     }
 
-    /// Version 1 (no flags) unless the header is preallocated.
+    /// Version 1 (no flags) unless the header is preallocated (2) or may hold
+    /// single-entry frames (3).
     #[test]
     fn writes_the_lowest_version_that_expresses_the_header() {
-        for (preallocated, version, flags) in [(false, 1u16, 0u32), (true, 2, 1)] {
+        for (preallocated, single_entry_frames, version, flags) in [
+            (false, false, 1u16, 0u32),
+            (true, false, 2, 1),
+            (false, true, 3, 0),
+            (true, true, 3, 1),
+        ] {
             let bytes = SegmentHeader {
                 start_id: 3,
                 stream: "s".into(),
                 preallocated,
+                single_entry_frames,
             }
             .encode();
             assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), version);
@@ -186,6 +209,7 @@ mod tests {
             start_id: 5,
             stream: "stream-name".into(),
             preallocated: false,
+            single_entry_frames: true,
         }
         .encode();
         for cut in 0..bytes.len() {

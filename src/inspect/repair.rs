@@ -203,6 +203,7 @@ fn cut_stream(problem: &Problem) -> Result<String> {
                 start_id: *segment,
                 stream: stream.clone(),
                 preallocated: false,
+                single_entry_frames: true,
             };
             replace(&path, &header.encode())?;
         }

@@ -22,7 +22,8 @@
 use super::chunk_reader::ChunkReader;
 use super::vfs::VfsFile;
 use crate::format::frame::{
-    parse_header, verify_crc, FrameDefect, FrameHeader, FRAME_HEADER_LEN, FRAME_MAGIC,
+    is_frame_magic, parse_header, verify_crc, FrameDefect, FrameHeader, ENTRIES_HEADER_LEN,
+    SINGLE_HEADER_LEN,
 };
 use crate::format::frame_index::FrameIndex;
 use crate::format::le_u32;
@@ -104,7 +105,8 @@ impl ChunkReader {
         if let Ok(header) = parse_header(at_hand, at_hand.len() as u64) {
             return Ok(verify_crc(at_hand, &header).map(|()| header));
         }
-        let header = match parse_header(self.bytes(pos, FRAME_HEADER_LEN)?, available) {
+        // Enough bytes for the longest header.
+        let header = match parse_header(self.bytes(pos, ENTRIES_HEADER_LEN)?, available) {
             Ok(header) => header,
             Err(defect) => return Ok(Err(defect)),
         };
@@ -137,7 +139,7 @@ impl ChunkReader {
         expected: u64,
     ) -> io::Result<Option<(u64, FrameHeader)>> {
         let available = self.limit() - pos;
-        let head = parse_header(self.bytes(pos, FRAME_HEADER_LEN)?, available);
+        let head = parse_header(self.bytes(pos, ENTRIES_HEADER_LEN)?, available);
         if let Some(damaged) = head.ok().filter(|h| h.first_id == expected) {
             let next_pos = pos + damaged.frame_len();
             if let Ok(next) = self.frame_at(next_pos)? {
@@ -157,8 +159,8 @@ impl ChunkReader {
         expected: u64,
     ) -> io::Result<Option<(u64, FrameHeader)>> {
         let mut pos = from;
-        while pos + FRAME_HEADER_LEN as u64 <= self.limit() {
-            if le_u32(self.bytes(pos, 4)?, 0) == FRAME_MAGIC {
+        while pos + SINGLE_HEADER_LEN as u64 <= self.limit() {
+            if is_frame_magic(le_u32(self.bytes(pos, 4)?, 0)) {
                 if let Ok(header) = self.frame_at(pos)? {
                     if header.first_id > expected {
                         return Ok(Some((pos, header)));
@@ -193,7 +195,7 @@ mod tests {
             bytes.extend_from_slice(frame.seal(first_id));
         }
         // Frame 0 is LZ4-compressed: any stored length up to the end is plausible.
-        let stored_len = (bytes.len() - 8 - FRAME_HEADER_LEN) as u32;
+        let stored_len = (bytes.len() - 8 - ENTRIES_HEADER_LEN) as u32;
         bytes[8 + 20..8 + 24].copy_from_slice(&stored_len.to_le_bytes());
 
         let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use super::{index_path, Stream, View};
 use crate::error::io_context;
 use crate::format::frame::{
     check_frame, entries, only_entry, parse_header, raw_payload, single_entry, verify_crc,
-    DecodedFrame, FrameDefect, FrameHeader, FRAME_HEADER_LEN,
+    DecodedFrame, FrameDefect, FrameHeader, ENTRIES_HEADER_LEN,
 };
 use crate::format::frame_index::{FrameIndex, FrameSpan};
 use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
@@ -564,7 +564,9 @@ impl FrameCursor {
         let frame_error = |defect| stream.frame_error(start_id, pos, defect);
         let head = match &mut cursor.bytes {
             SegmentBytes::Mapped(map) => map.range(pos, limit).expect("limit is mapped"),
-            SegmentBytes::Read(reader) => reader.bytes(pos, FRAME_HEADER_LEN).map_err(read_err)?,
+            SegmentBytes::Read(reader) => {
+                reader.bytes(pos, ENTRIES_HEADER_LEN).map_err(read_err)?
+            }
         };
         let header = parse_header(head, limit - pos).map_err(frame_error)?;
         let frame_len = header.frame_len();

@@ -129,6 +129,7 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         next_id: index.end_id,
         allocated,
         preallocated: header.preallocated,
+        single_entry_frames: header.single_entry_frames,
     };
     let view = View {
         sealed: segments[..segments.len() - 1]

@@ -36,6 +36,9 @@ pub(crate) struct ActiveSegment {
     pub allocated: u64,
     /// Whether the header says so: the file is zero-filled ahead of its frames.
     pub preallocated: bool,
+    /// Whether the header's version allows single-entry frames (always, unless the
+    /// segment was created before they existed).
+    pub single_entry_frames: bool,
 }
 
 /// How far ahead of its frames a preallocated segment is zero-filled: as far as the
@@ -104,14 +107,21 @@ impl Stream {
         let count = frame.count() as u64;
         let options = &self.shared.options;
         let active = writer.active.as_ref().expect("created above");
+        let len_here = match active.single_entry_frames {
+            true => frame.len(),
+            false => frame.entries_layout_len(),
+        };
         let in_segment = active.next_id - active.start_id;
         if in_segment > 0
-            && (active.len + frame.len() > options.max_segment_size
+            && (active.len + len_here > options.max_segment_size
                 || in_segment + count > options.max_entries_per_segment)
         {
             self.rotate(&mut writer)?;
         }
         let active = writer.active.as_mut().expect("created above");
+        if !active.single_entry_frames {
+            frame.use_entries_layout();
+        }
         let file = self.segment_file(active.start_id)?;
         let first_id = active.next_id;
         let written = self
@@ -260,6 +270,7 @@ impl Stream {
             next_id: 0,
             allocated: header_len,
             preallocated,
+            single_entry_frames: true,
         });
         self.view.write().active = Some(FrameIndex::empty(0, header_len));
         Ok(())
@@ -275,6 +286,7 @@ impl Stream {
             start_id,
             stream: self.name.clone(),
             preallocated,
+            single_entry_frames: true,
         }
         .encode();
         let file = replace_file(&*self.shared.vfs, &path, &header).map_err(|failed| {
@@ -363,6 +375,7 @@ impl Stream {
             next_id,
             allocated: header_len,
             preallocated,
+            single_entry_frames: true,
         });
         Ok(())
     }
