@@ -249,11 +249,11 @@ Profiled with `perf record`, `perf stat` and `valgrind --tool=callgrind` on the 
 section come from those runs, not from the table above.
 
 - **W1 (1 writer, Strict) vs okaywal.** A Strict segment is zero-filled ahead of its
-  frames (format v2, `PREALLOCATED`; up to 1 MiB ahead), so an append is one `pwrite` and
-  one `fdatasync` with no file size or block allocation to write: the same I/O as
-  `raw prealloc`, which is the device's limit for one writer. okaywal does the same;
-  the three land within a few percent of each other, so this goal is met or missed by
-  the device's noise.
+  frames (flag `PREALLOCATED`, format v2 and later; up to 1 MiB ahead), so an append
+  is one `pwrite` and one `fdatasync` with no file size or block allocation to write:
+  the same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal
+  does the same; the three land within a few percent of each other, so this goal is
+  met or missed by the device's noise.
 - **W2 (8 writers, Strict).** Group commit with gathering: the next leader waits (at
   most half an fsync) until as many writers wait for the next fsync as the last one
   covered; waiters park and the leader unparks exactly those its fsync covered. With 8
@@ -267,60 +267,77 @@ section come from those runs, not from the table above.
   entries per ~150 µs; the ≥ 7× goal divides by raw's size-changing `fdatasync`, which
   moves with the device from run to run.
 - **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. A random get
-  is two cache misses on both sides (the index entry, then the frame; `perf annotate`
-  puts ~65% of IronWal's get time on those two loads). The in-memory frame index costs
-  8 bytes a frame while frames hold one entry, like raw's offsets. A mapped frame of
-  one uncompressed entry is read without the general path: in the active segment under
-  the stream view's read lock; in a sealed one through the view's weak reference to the
-  open segment, with no lock (the shared LRU's mutex is off the read path; eviction
-  gives segments read that way a second chance, CLOCK-style). The entry is built where
-  it is returned (one more call in between made the CPU reload it with a load that
-  store forwarding cannot serve, as in W6). Callgrind per get, with the
-  harness loop: 766 instructions active, 866 sealed (927 before the weak references).
-  In a harness with cold caches (12 interleaved runs, medians) an active get took
-  ~248 ns against raw's ~166. About 40% of that gap is the frame's size: a get checks
-  164 bytes of frame (its 32-byte header and length prefix, then the payload) where
-  raw checks a 136-byte record, so it touches more cache lines; raw made to CRC 164
-  bytes of its mapping per get instead of 128 went from ~166 to ~201 ns, 0.83× of
-  itself. The rest is instructions raw does not run: the stream lookup (name hash and
-  map lock), the view lock, the frame index and the header check. The atomic
-  read-modify-writes on the path are not the cause: a trial build without four of them
-  (the stream's `Arc` and the sealed segment's weak upgrade, each taken and dropped)
-  measured the same (three runs each: active 229–273 ns, sealed 284–304, against
-  220–278 and 281–302 without the change), so it was not kept. The suite also opens a fresh `Wal` per
-  sample, so each sample loads 8 sealed frame indexes (2.7 ms measured, ~1–3% of a
-  sample).
+  is two cache misses on both sides (the index entry, then the frame). The in-memory
+  frame index costs 8 bytes a frame while frames hold one entry, like raw's offsets. A
+  mapped single-entry frame is read without the general path: in the active segment
+  under the stream view's read lock; in a sealed one through the view's weak reference
+  to the open segment, with no lock (the shared LRU's mutex is off the read path;
+  eviction gives segments read that way a second chance, CLOCK-style). The entry is
+  built where it is returned (one more call in between made the CPU reload it with a
+  load that store forwarding cannot serve, as in W6). Since this round a get checks a
+  152-byte single-entry frame (format v3, docs/FORMAT.md), not 164 bytes of a frame of
+  entries. Callgrind per get, with the harness loop: 703 instructions active, 837
+  sealed (866 before the single-entry frame, 927 before the weak references), against
+  raw's 379. In a harness with cold caches (5 interleaved runs, medians) an active get
+  took 234 ns and a sealed one 252, against raw's 155 (0.66×; 248 against 166 before
+  the change, so the smaller frame did not move this ratio). `perf`: IronWal spends 56%
+  of a get on the first load of the frame, 20% in CRC32 and 12% in the rest of the
+  get (the index entry's load above all); raw 74% in its copy (the frame's miss), 11%
+  in its loop (the index entry's load) and 8% in CRC32, whose bytes the copy has
+  already brought in. Two trials to overlap the frame's misses the
+  way raw's copy does were measured and not kept: prefetching every cache line of the
+  frame before the checks (active 233 ns against raw's 164, medians of 5) and copying
+  the frame out before checking the copy (283 against 187). The atomic
+  read-modify-writes on the path are not the cause either: a trial build without four
+  of them (the stream's `Arc` and the sealed segment's weak upgrade, each taken and
+  dropped) measured the same (three runs each: active 229–273 ns, sealed 284–304,
+  against 220–278 and 281–302 without the change). What is left is work raw does not
+  do: the stream lookup by name (its hash, the map's lock and the `Arc`: ~140
+  instructions), the view lock, the segment lookup, the frame index and the header
+  check. The suite also opens a fresh `Wal` per sample, so each sample loads 8 sealed
+  frame indexes (2.7 ms measured, ~1–3% of a sample). This ratio moves between runs:
+  0.78–0.91× active, 0.72–0.75× sealed over the last four runs.
+- **W5 vs upstream (≥ 10,000×).** The target is derived from the issue's figures (0.6.9
+  at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments,
+  so on the sealed layout its gets are far faster than that: in this run raw itself is
+  only 6,042× upstream with `StandardIo` and 162× with `Mmap`, so no reader could meet
+  the target there. On the active layout the target is met with `StandardIo`; with
+  `Mmap` it is ≥ 0.83× raw (raw is 12,048× upstream), met or missed with the W5 `Mmap`
+  ratio above.
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
-  instructions an entry (callgrind), of which ~190 are the `Vec` (allocate, copy,
-  free) that both sides pay. IronWal: 502 (586 at the start of this round, 630 before
-  the last). In time, in a harness without the suite: 35.8 ns an entry against raw's
-  25.3 ns (0.71×). Two fixes this round: the iterator's common case is inlined into
-  `next`, where returning the entry through one more call had cost a store-forwarding
-  stall (41.9 → 35.8 ns); and a frame of one entry is checked against the one header
-  shape it can have. Of the ~10 ns left, ~4 ns is CRC32: IronWal's covers 156 bytes
-  (24 header bytes, the length prefix, 128 payload bytes): a micro-benchmark of
-  back-to-back `crc32fast` calls took 13.6 ns for 128 bytes and 17.6 ns for 156, and
-  checking a run of 16 frames at once (so their CRCs could overlap) gained nothing. The rest is the header
-  check (~4 ns) and the iterator (~2.5 ns); with `StandardIo` the 23% larger frames
-  (168 bytes against 136) are also 23% more bytes to copy out of the page cache.
-  A CRC that also covered the padding (160 bytes, a whole number of the 16-byte
-  blocks `crc32fast` folds) would take 16.4 ns against 18.3 for 156 in a rerun of
-  that micro-benchmark (128 bytes: 13.8 ns): ~2 ns, too little alone to change the frame format for. Closing the
-  gap needs a borrowed-entry iterator (no `Vec` per entry), which changes the
-  0.6-compatible API, or a compact frame for a single entry (a shorter header, no
-  length prefix), a new on-disk format version; that one change would also shrink
-  the bytes each W5 `Mmap` get touches. Neither was done.
-- **W7 vs 0.6.9's open.** Both read the whole active segment of each stream; IronWal
-  also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
-  0.6.9 only of the last one. The scan now parses each header once and checks a frame
-  that is already mapped without the chunked read path: 83M → 66M instructions to open
-  a 200k-frame segment. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel
-  (page faults of the scan's mapping and its `munmap`; reading with `pread` instead was
+  instructions an entry (callgrind), ~190 of them the `Vec` (allocate, copy, free) that
+  both sides pay. IronWal: 438 (502 before the single-entry frame, 630 two rounds
+  before). The single-entry frame (format v3, docs/FORMAT.md) has a 24-byte header and
+  no length prefix: a 128-byte entry takes 152 bytes (168 before; raw's record 136) and
+  its CRC covers 144 bytes (156 before; raw 128), a whole number of the 16-byte blocks
+  `crc32fast` folds. In a harness without the suite (6 interleaved runs, medians) an
+  entry took 33.0 ns with `Mmap` in the active segment and 34.0 in sealed ones, against
+  raw's 27.7 (0.84×, 0.81×; 35.8 against 25.3, 0.71×, before the change). In this run
+  of the suite: 0.83–0.86× with `StandardIo`, 0.799× with `Mmap`, a tenth of a percent
+  under the goal, where raw's rows for the two layouts (the same work: raw ignores the
+  layout) have differed by up to 25% within one run (20.3M and 25.4M entries/s with
+  `StandardIo`). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
+  against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by its carry-less
+  multiplies and shuffles, so its time follows the bytes covered (back-to-back calls:
+  13.8 ns for 128 bytes, 15.1 for 144), and checking a run of 16 frames at once (so
+  their CRCs could overlap) gained nothing. The rest is the header check and the
+  cursor: ~80 instructions more in all. A
+  borrowed-entry iterator (no `Vec` per entry) would change the 0.6-compatible API and
+  was not done.
+- **W7 vs 0.6.9's open (met in this run, narrowly).** Both read the whole active
+  segment of each stream; IronWal also computes the CRC of every frame (SPEC §1: damage
+  must be told from a torn tail), 0.6.9 only of the last one. The scan parses each
+  header once and checks a frame that is already mapped without the chunked read path
+  (83M → 66M instructions to open a 200k-frame segment), and the single-entry frame
+  shortened what it reads and checks (152 bytes a frame instead of 168, CRC over 144
+  instead of 156): 0.79–0.96× of 0.6.9 in this run, against 0.92–1.22× in the previous
+  run of record. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel (page
+  faults of the scan's mapping and its `munmap`; reading with `pread` instead was
   slower). Streams recover on one thread per core, so the open needs both vCPUs: in a
   child-process harness it took 5.9–11.6 ms with two (bimodal, ~6 or ~8–10 ms) and
-  9.7–9.9 ms pinned to one (`taskset -c 0`), against 0.6.9's steadier 6.2–8.1 ms in the
-  suite. When the second vCPU of this VM is slow to answer, IronWal's open is the slower
-  one, so this goal is met or missed by the machine from run to run.
+  9.7–9.9 ms pinned to one (`taskset -c 0`), against 0.6.9's steadier 6.2–8.1 ms in
+  the suite. When the second vCPU of this VM is slow to answer, IronWal's open is the
+  slower one, so the margin can vanish from run to run.
 
 ## What is measured
 
