@@ -43,6 +43,15 @@ pub(crate) fn is_frame_magic(magic: u32) -> bool {
     magic == ENTRIES_MAGIC || magic == SINGLE_MAGIC
 }
 
+/// Where the payload starts in a single-entry frame or a frame of entries.
+const fn header_len(single: bool) -> usize {
+    if single {
+        SINGLE_HEADER_LEN
+    } else {
+        ENTRIES_HEADER_LEN
+    }
+}
+
 /// The decoded, validated header of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FrameHeader {
@@ -59,11 +68,7 @@ pub(crate) struct FrameHeader {
 impl FrameHeader {
     /// Where the payload starts.
     pub fn header_len(&self) -> usize {
-        if self.single {
-            SINGLE_HEADER_LEN
-        } else {
-            ENTRIES_HEADER_LEN
-        }
+        header_len(self.single)
     }
 
     /// Bytes the whole frame occupies on disk, padding included.
@@ -93,8 +98,8 @@ pub(crate) enum FrameDefect {
 pub(crate) struct EncodedFrame {
     /// Header placeholder followed by payload and padding.
     bytes: Vec<u8>,
-    /// `SINGLE_HEADER_LEN` or `ENTRIES_HEADER_LEN`: where the payload starts.
-    header_len: usize,
+    /// A single-entry frame, else a frame of entries.
+    single: bool,
     payload_crc: crc32fast::Hasher,
     count: u32,
 }
@@ -120,26 +125,22 @@ impl EncodedFrame {
         let entry_bytes = raw_len - 4 * entries.len() as u64;
         let try_lz4 =
             compression == CompressionType::Lz4 && entry_bytes >= min_compression_size as u64;
-        if let ([entry], false) = (entries, try_lz4) {
-            return Ok(Self::single(entry));
+        if entries.len() == 1 && !try_lz4 {
+            return Ok(Self::single(entries[0]));
         }
         let mut bytes = entries_layout(entries, raw_len);
-        let mut lz4 = false;
         if try_lz4 {
             match compress(&bytes[ENTRIES_HEADER_LEN..]) {
                 Some(compressed) if compressed.len() < raw_len as usize => {
                     bytes.truncate(ENTRIES_HEADER_LEN);
                     bytes.extend_from_slice(&compressed);
-                    lz4 = true;
+                    bytes[28] = FLAG_LZ4;
                 }
                 _ if count == 1 => return Ok(Self::single(entries[0])),
                 _ => {}
             }
         }
-        bytes[16..20].copy_from_slice(&count.to_le_bytes());
-        bytes[24..28].copy_from_slice(&(raw_len as u32).to_le_bytes());
-        bytes[28] = if lz4 { FLAG_LZ4 } else { 0 };
-        Ok(Self::finish(bytes, ENTRIES_HEADER_LEN, count))
+        Ok(Self::finish(bytes, false, count))
     }
 
     fn single(entry: &[u8]) -> Self {
@@ -147,25 +148,21 @@ impl EncodedFrame {
             Vec::with_capacity(align8((SINGLE_HEADER_LEN + entry.len()) as u64) as usize);
         bytes.resize(SINGLE_HEADER_LEN, 0);
         bytes.extend_from_slice(entry);
-        Self::finish(bytes, SINGLE_HEADER_LEN, 1)
+        Self::finish(bytes, true, 1)
     }
 
-    /// Stamps the payload length at 16 or 20 (as the layout has it), computes the
-    /// payload's CRC and pads to a multiple of 8.
-    fn finish(mut bytes: Vec<u8>, header_len: usize, count: u32) -> Self {
-        let payload_len = (bytes.len() - header_len) as u32;
-        let at = if header_len == SINGLE_HEADER_LEN {
-            16
-        } else {
-            20
-        };
+    /// Stamps the payload length (at 16 in a single-entry frame, at 20 in a frame of
+    /// entries), computes the payload's CRC and pads to a multiple of 8.
+    fn finish(mut bytes: Vec<u8>, single: bool, count: u32) -> Self {
+        let payload_len = (bytes.len() - header_len(single)) as u32;
+        let at = if single { 16 } else { 20 };
         bytes[at..at + 4].copy_from_slice(&payload_len.to_le_bytes());
         let mut payload_crc = crc_hasher();
-        payload_crc.update(&bytes[header_len..]);
+        payload_crc.update(&bytes[header_len(single)..]);
         bytes.resize(align8(bytes.len() as u64) as usize, 0);
         EncodedFrame {
             bytes,
-            header_len,
+            single,
             payload_crc,
             count,
         }
@@ -175,27 +172,22 @@ impl EncodedFrame {
     /// of format version 1 or 2 (written before single-entry frames existed), which
     /// must not hold one: a reader of that version would take it for a torn tail.
     pub fn use_entries_layout(&mut self) {
-        if self.header_len != SINGLE_HEADER_LEN {
+        if !self.single {
             return;
         }
         let len = le_u32(&self.bytes, 16) as usize;
         let entry = &self.bytes[SINGLE_HEADER_LEN..SINGLE_HEADER_LEN + len];
-        let raw_len = 4 + entry.len() as u64;
-        let mut bytes = entries_layout(&[entry], raw_len);
-        bytes[16..20].copy_from_slice(&1u32.to_le_bytes());
-        bytes[24..28].copy_from_slice(&(raw_len as u32).to_le_bytes());
-        *self = Self::finish(bytes, ENTRIES_HEADER_LEN, 1);
+        let bytes = entries_layout(&[entry], 4 + entry.len() as u64);
+        *self = Self::finish(bytes, false, 1);
     }
 
     /// The length `use_entries_layout` would give it.
     pub fn entries_layout_len(&self) -> u64 {
-        match self.header_len {
-            SINGLE_HEADER_LEN => {
-                let entry_len = le_u32(&self.bytes, 16) as u64;
-                align8(ENTRIES_HEADER_LEN as u64 + 4 + entry_len)
-            }
-            _ => self.len(),
+        if !self.single {
+            return self.len();
         }
+        let entry_len = le_u32(&self.bytes, 16) as u64;
+        align8(ENTRIES_HEADER_LEN as u64 + 4 + entry_len)
     }
 
     pub fn count(&self) -> u32 {
@@ -208,7 +200,7 @@ impl EncodedFrame {
 
     /// Stamps the magic, the first id and the CRC; returns the bytes to write.
     pub fn seal(&mut self, first_id: u64) -> &[u8] {
-        let magic = if self.header_len == SINGLE_HEADER_LEN {
+        let magic = if self.single {
             SINGLE_MAGIC
         } else {
             ENTRIES_MAGIC
@@ -216,17 +208,20 @@ impl EncodedFrame {
         self.bytes[0..4].copy_from_slice(&magic.to_le_bytes());
         self.bytes[8..16].copy_from_slice(&first_id.to_le_bytes());
         let mut crc = crc_hasher();
-        crc.update(&self.bytes[8..self.header_len]);
+        crc.update(&self.bytes[8..header_len(self.single)]);
         crc.combine(&self.payload_crc);
         self.bytes[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
         &self.bytes
     }
 }
 
-/// A header placeholder for a frame of entries, followed by its raw payload.
+/// The header of a frame of entries with its entry count and raw payload length
+/// (`raw_len`, which the caller has checked), followed by that raw payload.
 fn entries_layout(entries: &[&[u8]], raw_len: u64) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(align8(ENTRIES_HEADER_LEN as u64 + raw_len) as usize);
     bytes.resize(ENTRIES_HEADER_LEN, 0);
+    bytes[16..20].copy_from_slice(&(entries.len() as u32).to_le_bytes());
+    bytes[24..28].copy_from_slice(&(raw_len as u32).to_le_bytes());
     for entry in entries {
         bytes.extend_from_slice(&(entry.len() as u32).to_le_bytes());
         bytes.extend_from_slice(entry);

@@ -107,13 +107,14 @@ impl Stream {
         let count = frame.count() as u64;
         let options = &self.shared.options;
         let active = writer.active.as_ref().expect("created above");
-        let len_here = match active.single_entry_frames {
+        // Its length in this segment, which may not hold single-entry frames.
+        let frame_len = match active.single_entry_frames {
             true => frame.len(),
             false => frame.entries_layout_len(),
         };
         let in_segment = active.next_id - active.start_id;
         if in_segment > 0
-            && (active.len + len_here > options.max_segment_size
+            && (active.len + frame_len > options.max_segment_size
                 || in_segment + count > options.max_entries_per_segment)
         {
             self.rotate(&mut writer)?;
