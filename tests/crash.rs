@@ -3,8 +3,8 @@
 //! every acknowledged entry survived exactly, ids are dense, and the stream accepts
 //! appends. Also: a lock held by a killed process is released.
 //!
-//! The child tests (`child_writer`, `child_lock_holder`) do nothing unless the
-//! environment variable `IRONWAL_CRASH_CHILD` is set.
+//! The child tests (`child_writer`, `child_group_writer`, `child_lock_holder`) do
+//! nothing unless the environment variable `IRONWAL_CRASH_CHILD` is set.
 //!
 //! `IRONWAL_CRASH_ITERS` sets the iterations per sync mode (default 30);
 //! `IRONWAL_CRASH_SEED` replays a run.
@@ -112,6 +112,56 @@ fn child_writer() {
     }
 }
 
+/// Group commit under SIGKILL: this many threads append to one Strict stream.
+const GROUP_WRITERS: u64 = 8;
+const GROUP_STREAM: &str = "group";
+
+/// The `seq`-th entry writer `writer` of child run `run` appends: it names all three,
+/// so the parent can tell whose entry each id holds.
+fn group_payload(run: u64, writer: u64, seq: u64) -> Vec<u8> {
+    let mut v = format!("r{run} w{writer} s{seq} ").into_bytes();
+    v.extend(crash_payload(GROUP_STREAM, run ^ (writer << 40) ^ seq));
+    v
+}
+
+/// Parses the `(run, writer, seq)` a group entry names.
+fn group_names(entry: &[u8]) -> Option<(u64, u64, u64)> {
+    let mut fields = entry.splitn(4, |&b| b == b' ');
+    let mut field = |prefix: u8| -> Option<u64> {
+        let digits = fields.next()?.strip_prefix(&[prefix])?;
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    };
+    Some((field(b'r')?, field(b'w')?, field(b's')?))
+}
+
+#[test]
+fn child_group_writer() {
+    if std::env::var(CHILD_ENV).as_deref() != Ok("group") {
+        return;
+    }
+    let dir = PathBuf::from(std::env::var(DIR_ENV).unwrap());
+    let run: u64 = std::env::var(SEED_ENV).unwrap().parse().unwrap();
+    let wal = Wal::new(crash_opts(&dir, "strict")).unwrap();
+    out_line("READY");
+    std::thread::scope(|scope| {
+        for writer in 0..GROUP_WRITERS {
+            let wal = &wal;
+            scope.spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                for seq in 0.. {
+                    if Instant::now() > deadline {
+                        break;
+                    }
+                    let id = wal
+                        .append(GROUP_STREAM, &group_payload(run, writer, seq))
+                        .unwrap();
+                    out_line(&format!("GACK {writer} {seq} {id}"));
+                }
+            });
+        }
+    });
+}
+
 #[test]
 fn child_lock_holder() {
     if std::env::var(CHILD_ENV).as_deref() != Ok("lock") {
@@ -203,11 +253,43 @@ fn wait_for(rx: &mpsc::Receiver<String>, prefix: &str, child: &mut Child, lines:
     }
 }
 
-fn crash_iterations(mode: &str, default_iters: usize) {
-    let iters: usize = std::env::var("IRONWAL_CRASH_ITERS")
+/// Runs the child `test` (in `role`) on `dir` until it is ready, lets it write for
+/// `delay`, kills it with SIGKILL and returns the complete lines it printed.
+fn run_and_kill(
+    (test, role): (&str, &str),
+    dir: &Path,
+    mode: &str,
+    child_seed: u64,
+    delay: Duration,
+    ctx: &str,
+) -> Vec<String> {
+    let mut child = spawn_child(test, role, dir, mode, child_seed);
+    let (rx, reader) = line_reader(&mut child);
+    let mut lines = Vec::new();
+    wait_for(&rx, "READY", &mut child, &mut lines);
+    std::thread::sleep(delay);
+    child.kill().expect("SIGKILL the child");
+    child.wait().unwrap();
+    reader.join().unwrap();
+    lines.extend(rx.try_iter());
+    let stderr = stderr_of(&mut child);
+    assert!(
+        !lines.iter().any(|l| l.contains("panicked")) && !stderr.contains("panicked"),
+        "{ctx}: the child panicked: {stderr}"
+    );
+    lines
+}
+
+/// Iterations per test: `IRONWAL_CRASH_ITERS`, else `default_iters`.
+fn iterations(default_iters: usize) -> usize {
+    std::env::var("IRONWAL_CRASH_ITERS")
         .ok()
         .map(|v| v.parse().expect("IRONWAL_CRASH_ITERS must be a number"))
-        .unwrap_or(default_iters);
+        .unwrap_or(default_iters)
+}
+
+fn crash_iterations(mode: &str, default_iters: usize) {
+    let iters = iterations(default_iters);
     let seed = seed_from_env_or_time("IRONWAL_CRASH_SEED");
     let mut rng = XorShift::new(seed ^ hash_str(mode));
     let mut tmp = TempDir::new().unwrap();
@@ -228,21 +310,14 @@ fn crash_iterations(mode: &str, default_iters: usize) {
         let delay = Duration::from_millis(rng.range(5, 80));
         let ctx =
             format!("mode {mode}, iteration {iter}, IRONWAL_CRASH_SEED={seed}, delay {delay:?}");
-        let mut child = spawn_child("child_writer", "writer", &dir, mode, child_seed);
-        let (rx, reader) = line_reader(&mut child);
-        let mut lines = Vec::new();
-        wait_for(&rx, "READY", &mut child, &mut lines);
-        std::thread::sleep(delay);
-        child.kill().expect("SIGKILL the child");
-        let status = child.wait().unwrap();
-        reader.join().unwrap();
-        lines.extend(rx.try_iter());
-        let stderr = stderr_of(&mut child);
-        assert!(
-            !lines.iter().any(|l| l.contains("panicked")) && !stderr.contains("panicked"),
-            "{ctx}: the child panicked: {stderr}"
+        let lines = run_and_kill(
+            ("child_writer", "writer"),
+            &dir,
+            mode,
+            child_seed,
+            delay,
+            &ctx,
         );
-        let _ = status;
 
         // Highest acknowledged end and truncate intent per stream.
         let mut acked = [0u64; 2];
@@ -351,6 +426,89 @@ fn crash_kill9_async() {
 fn crash_kill9_batch_only() {
     // Fewer iterations by default: BatchOnly sits between the other two modes.
     crash_iterations("batch", 10);
+}
+
+/// Eight threads append to one Strict stream (so their fsyncs are shared) until
+/// SIGKILL. After recovery every acknowledged entry is where its append said, and each
+/// writer's entries form an unbroken prefix: an entry a writer appended after one
+/// that is missing would mean an append returned before its entry was durable.
+#[test]
+fn crash_kill9_group_commit() {
+    let iters = iterations(30);
+    let seed = seed_from_env_or_time("IRONWAL_CRASH_SEED");
+    let mut rng = XorShift::new(seed ^ hash_str(GROUP_STREAM));
+    let mut tmp = TempDir::new().unwrap();
+    // Every acknowledgement since the WAL directory was created: (run, writer, seq, id).
+    let mut acked: Vec<(u64, u64, u64, u64)> = Vec::new();
+    let mut total_acked = 0;
+    for iter in 0..iters {
+        if iter % 6 == 0 {
+            tmp = TempDir::new().unwrap();
+            acked.clear();
+        }
+        let dir = tmp.path().join("wal");
+        let run = rng.next_u64() >> 1;
+        let delay = Duration::from_millis(rng.range(5, 80));
+        let ctx =
+            format!("group commit, iteration {iter}, IRONWAL_CRASH_SEED={seed}, delay {delay:?}");
+        let lines = run_and_kill(
+            ("child_group_writer", "group"),
+            &dir,
+            "strict",
+            run,
+            delay,
+            &ctx,
+        );
+        for line in &lines {
+            if let Some(rest) = line.strip_prefix("GACK ") {
+                let v: Vec<u64> = rest.split(' ').map(|x| x.parse().unwrap()).collect();
+                acked.push((run, v[0], v[1], v[2]));
+                total_acked += 1;
+            }
+        }
+
+        let wal = Wal::new(crash_opts(&dir, "strict"))
+            .unwrap_or_else(|e| panic!("{ctx}: reopen after SIGKILL failed: {e:?}"));
+        let entries: Vec<Vec<u8>> = wal
+            .iter(GROUP_STREAM, 0)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap_or_else(|e| panic!("{ctx}: iterating: {e:?}"));
+        assert_eq!(
+            wal.bounds(GROUP_STREAM).unwrap().map_or(0, |b| b.end),
+            entries.len() as u64,
+            "{ctx}: ids are dense from 0"
+        );
+        // Each (run, writer)'s entries, in id order, are its appends 0, 1, 2, ...
+        let mut next_seq = std::collections::HashMap::new();
+        for (id, entry) in entries.iter().enumerate() {
+            let (r, w, s) = group_names(entry)
+                .unwrap_or_else(|| panic!("{ctx}: entry {id} is no writer's entry"));
+            assert!(
+                *entry == group_payload(r, w, s),
+                "{ctx}: entry {id} is damaged"
+            );
+            let expected = next_seq.entry((r, w)).or_insert(0);
+            assert_eq!(
+                s, *expected,
+                "{ctx}: entry {id}: run {r} writer {w} skipped an append"
+            );
+            *expected += 1;
+        }
+        for &(r, w, s, id) in &acked {
+            assert!(
+                entries.get(id as usize) == Some(&group_payload(r, w, s)),
+                "{ctx}: acknowledged entry {id} (run {r}, writer {w}, append {s}) is lost"
+            );
+        }
+    }
+    eprintln!(
+        "crash test (group commit): {iters} iterations run, {total_acked} acknowledged entries verified"
+    );
+    assert!(
+        iters == 0 || total_acked > 0,
+        "the children never acknowledged anything"
+    );
 }
 
 #[test]

@@ -7,6 +7,8 @@
 //! - `crash`: crash states after every operation boundary (`sim_crash_*`).
 //! - `faults`: injected I/O errors, ENOSPC and short writes (`sim_fault_*`), also during
 //!   recovery.
+//! - `concurrent`: power losses while threads append in Strict mode, sharing fsyncs
+//!   (`sim_crash_concurrent_*`).
 //! - `checker`: the checks catch states no crash can produce (`sim_checker_*`).
 //! - `bugs`: minimal reproductions of engine bugs found here (`sim_bug_*`, ignored until
 //!   fixed; `cargo test --lib --all-features sim_ -- --ignored` runs them and the
@@ -20,6 +22,7 @@
 
 mod bugs;
 mod checker;
+mod concurrent;
 mod crash;
 mod faults;
 mod harness;

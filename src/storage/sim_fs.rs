@@ -486,6 +486,8 @@ struct Inner {
     counts: HashMap<OpKind, u64>,
     armed: Vec<ArmedFault>,
     fired: Vec<FiredFault>,
+    /// How long `sync_data` takes to return once it has made the file durable.
+    sync_latency: std::time::Duration,
 }
 
 /// The simulated file system. Cheap to share: clone the `Arc`.
@@ -712,6 +714,7 @@ impl SimFs {
                 counts: HashMap::new(),
                 armed: Vec::new(),
                 fired: Vec::new(),
+                sync_latency: std::time::Duration::ZERO,
             })),
             locks: Arc::new(Mutex::new(HashSet::new())),
         }
@@ -724,6 +727,11 @@ impl SimFs {
         let fs = SimFs::new();
         fs.inner.lock().disk = state;
         fs
+    }
+
+    /// Makes every `sync_data` take `latency` (like a device's flush) before it returns.
+    pub fn set_sync_latency(&self, latency: std::time::Duration) {
+        self.inner.lock().sync_latency = latency;
     }
 
     /// Starts recording the disk after every operation (see [`SimFs::history`]).
@@ -1092,6 +1100,9 @@ impl VfsFile for SimFile {
             };
         }
         inner.log(OpKind::SyncData, &path, String::new(), None);
+        let latency = inner.sync_latency;
+        drop(inner);
+        std::thread::sleep(latency);
         Ok(())
     }
 

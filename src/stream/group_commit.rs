@@ -7,12 +7,15 @@
 //! Gathering: the writers an fsync released are about to write again. Rather than
 //! sync a part of that group at once, the next leader waits, for at most half an
 //! fsync's time, until as many waiters need the next fsync as the last one covered.
-//! A lone writer never waits (its group is one).
+//! The waiter that completes the group takes the lead and syncs at once, so no
+//! wake-up stands between the group and its fsync; the waiting leader returns with
+//! the rest once covered. A lone writer never waits (its group is one).
 //!
-//! Waking: waiters park, and the leader unparks exactly the ones its fsync covered
-//! (plus one that still waits, to lead the next fsync), all at once. A condition
-//! variable would hand its mutex from one woken thread to the next, and on few cores
-//! that serial chain of wake-ups took as long as the fsync.
+//! Waking: a leader that ends an fsync bumps the wake epoch, which releases every
+//! waiter at once; those it did not cover wait again, or lead. While fsyncs are short
+//! (a fast device), waiters yield the CPU in a loop, watching the epoch, for up to
+//! twice the last fsync's time before they sleep: on few cores, and worst in virtual
+//! machines, waking sleeping threads one by one took longer than half the fsync.
 //!
 //! Positions are log sequence numbers: bytes written to the stream since it was
 //! opened. Invariant: `durable <= written`, and every byte below `durable` is on
@@ -20,37 +23,43 @@
 
 use crate::storage::vfs::VfsFile;
 use crate::{Error, Result};
-use parking_lot::{Condvar, Mutex, MutexGuard};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use parking_lot::{Mutex, MutexGuard};
+use parking_lot_core::{DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::{self, Thread};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 /// The longest a leader waits for its group to gather.
 const MAX_GATHER: Duration = Duration::from_micros(200);
+/// Waiters yield instead of sleeping only while the last fsync took at most this long.
+const MAX_SPIN_SYNC: Duration = Duration::from_micros(250);
 
 pub(crate) struct GroupCommit {
     state: Mutex<SyncState>,
-    /// `state.durable`, stored once the waiters it covers are off the parked list: a
-    /// woken waiter that sees its position covered returns without the lock.
+    /// `state.durable`, published before each wake-up: a released waiter that sees
+    /// its position covered returns without the lock.
     durable: AtomicU64,
     /// Whether `state.failure` is set (checked by every write without the lock).
     failed: AtomicBool,
-    /// Signalled when the group a leader gathers is complete.
-    joined: Condvar,
+    /// Bumped, under the lock, by every wake-up; waiters wait for it to move.
+    wake_epoch: AtomicU32,
 }
 
 struct SyncState {
     durable: u64,
+    /// A leader is gathering its group or syncing.
     leader_active: bool,
+    /// The leader while it gathers (waiting, and in `waiting`): a waiter that
+    /// completes the group clears this and syncs in its place.
+    gatherer: Option<ThreadId>,
     /// How many waiters the last fsync covered, its leader included: the group the
     /// next leader gathers.
     last_group: usize,
     /// How long the last fsync took.
     last_sync: Duration,
-    /// Waiters asleep until their bytes are durable (or they are to lead), with the
-    /// position they wait for. None of them is covered by `durable`.
-    parked: Vec<(u64, Thread)>,
+    /// The positions waiters wait for; emptied by each wake-up, which releases them.
+    waiting: Vec<u64>,
     /// Set by the first failed fsync; the stream never accepts writes again.
     failure: Option<String>,
 }
@@ -63,40 +72,21 @@ pub(crate) struct SyncTarget<'a> {
     pub what: Box<dyn FnOnce() -> String + 'a>,
 }
 
-impl SyncState {
-    /// Takes the parked waiters whose bytes are durable (all of them after a failure)
-    /// and, when no leader is active, one more to lead the next fsync.
-    fn take_wakeable(&mut self) -> Vec<Thread> {
-        let (durable, everyone) = (self.durable, self.failure.is_some());
-        let mut woken = Vec::new();
-        self.parked.retain(|(position, thread)| {
-            let wake = everyone || *position <= durable;
-            if wake {
-                woken.push(thread.clone());
-            }
-            !wake
-        });
-        if !self.leader_active {
-            woken.extend(self.parked.pop().map(|(_, thread)| thread));
-        }
-        woken
-    }
-}
-
 impl GroupCommit {
     pub fn new() -> Self {
         GroupCommit {
             state: Mutex::new(SyncState {
                 durable: 0,
                 leader_active: false,
+                gatherer: None,
                 last_group: 1,
                 last_sync: Duration::ZERO,
-                parked: Vec::new(),
+                waiting: Vec::new(),
                 failure: None,
             }),
             durable: AtomicU64::new(0),
             failed: AtomicBool::new(false),
-            joined: Condvar::new(),
+            wake_epoch: AtomicU32::new(0),
         }
     }
 
@@ -113,35 +103,34 @@ impl GroupCommit {
     pub fn mark_durable(&self, position: u64) {
         let mut state = self.state.lock();
         state.durable = state.durable.max(position);
-        self.wake(state);
+        self.wake_all(state);
     }
 
     /// Records a failed fsync: the stream is poisoned from now on.
     pub fn poison(&self, message: String) {
         let mut state = self.state.lock();
         state.failure.get_or_insert(message);
-        self.wake(state);
+        self.wake_all(state);
     }
 
-    /// Unparks the waiters `take_wakeable` picks, after releasing the lock.
-    fn wake(&self, mut state: MutexGuard<'_, SyncState>) {
-        let woken = self.take_wakeable(&mut state);
-        drop(state);
-        woken.iter().for_each(Thread::unpark);
-    }
-
-    /// `SyncState::take_wakeable`, then publishes `durable` and `failure` to lock-free
-    /// readers (only now: the waiters they cover are off the list).
-    fn take_wakeable(&self, state: &mut SyncState) -> Vec<Thread> {
-        let woken = state.take_wakeable();
+    /// Publishes `durable` and `failure` to lock-free readers and releases every
+    /// waiter (those not covered wait again, or lead).
+    fn wake_all(&self, mut state: MutexGuard<'_, SyncState>) {
         self.durable.store(state.durable, Ordering::Release);
         self.failed
             .store(state.failure.is_some(), Ordering::Release);
-        woken
+        if state.waiting.is_empty() {
+            return;
+        }
+        state.waiting.clear();
+        self.wake_epoch.fetch_add(1, Ordering::Release);
+        drop(state);
+        // SAFETY: the key is this object's address, parked on only by `sleep`.
+        unsafe { parking_lot_core::unpark_all(self.epoch_key(), DEFAULT_UNPARK_TOKEN) };
     }
 
     /// Returns once every byte below `position` is durable. `target` is called (without
-    /// any lock of ours held) by the thread that becomes leader.
+    /// any lock of ours held) by the thread that syncs.
     pub fn wait_durable<'t>(
         &self,
         position: u64,
@@ -155,46 +144,146 @@ impl GroupCommit {
             if state.durable >= position {
                 return Ok(());
             }
+            let completes_group = state.waiting.len() + 1 >= state.last_group;
             if !state.leader_active {
-                state = self.lead(state, &target)?;
+                state.leader_active = true;
+                state = if completes_group {
+                    self.sync(state, &target)?
+                } else {
+                    self.gather(state, position, &target)?
+                };
                 continue;
             }
-            state.parked.push((position, thread::current()));
-            // Wake a gathering leader only when its group is complete.
-            if state.parked.len() + 1 >= state.last_group {
-                self.joined.notify_one();
+            if state.gatherer.is_some() && completes_group {
+                state.gatherer = None;
+                state = self.sync(state, &target)?;
+                continue;
             }
-            drop(state);
-            thread::park();
+            self.wait(state, position, None);
             if self.durable.load(Ordering::Acquire) >= position
                 && !self.failed.load(Ordering::Acquire)
             {
                 return Ok(());
             }
             state = self.state.lock();
-            // Woken, or spuriously: off the list either way; it parks again if need be.
-            let me = thread::current().id();
-            state.parked.retain(|(_, thread)| thread.id() != me);
         }
     }
 
-    /// Gathers the group, fsyncs the log end for it and wakes the waiters it covered.
-    fn lead<'a, 't>(
+    /// The new leader waits until its group is complete, for at most half the last
+    /// fsync's time, then syncs, unless a waiter took the lead meanwhile.
+    fn gather<'a, 't>(
+        &'a self,
+        mut state: MutexGuard<'a, SyncState>,
+        position: u64,
+        target: impl Fn() -> Result<SyncTarget<'t>>,
+    ) -> Result<MutexGuard<'a, SyncState>> {
+        let me = thread::current().id();
+        let deadline = Instant::now() + (state.last_sync / 2).min(MAX_GATHER);
+        state.gatherer = Some(me);
+        self.wait(state, position, Some(deadline));
+        let mut state = self.state.lock();
+        // Once a waiter took the lead, a later leader may be gathering: not ours to clear.
+        if state.gatherer != Some(me) {
+            return Ok(state);
+        }
+        state.gatherer = None;
+        self.sync(state, target)
+    }
+
+    /// Adds `position` to `waiting`, releases the lock and waits for the next wake-up,
+    /// or until `deadline` (then `position` is no longer waiting).
+    fn wait(&self, mut state: MutexGuard<'_, SyncState>, position: u64, deadline: Option<Instant>) {
+        let epoch = self.wake_epoch.load(Ordering::Relaxed);
+        state.waiting.push(position);
+        let spin = if state.last_sync <= MAX_SPIN_SYNC {
+            state.last_sync * 2
+        } else {
+            Duration::ZERO
+        };
+        drop(state);
+        if self.sleep(epoch, Instant::now() + spin, deadline) {
+            return;
+        }
+        let mut state = self.state.lock();
+        // Still listed unless a wake-up came since (the list counts positions, so any
+        // entry equal to ours will do).
+        if self.wake_epoch.load(Ordering::Relaxed) == epoch {
+            if let Some(at) = state.waiting.iter().position(|&p| p == position) {
+                state.waiting.swap_remove(at);
+            }
+        }
+    }
+
+    /// Waits until the wake epoch moves from `epoch` (true) or `deadline` passes
+    /// (false): yielding the CPU in a loop until `spin_until`, then asleep.
+    fn sleep(&self, epoch: u32, spin_until: Instant, deadline: Option<Instant>) -> bool {
+        let woken = || self.wake_epoch.load(Ordering::Acquire) != epoch;
+        let spin_until = deadline.map_or(spin_until, |d| d.min(spin_until));
+        while Instant::now() < spin_until {
+            if woken() {
+                return true;
+            }
+            thread::yield_now();
+        }
+        loop {
+            if woken() {
+                return true;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return false;
+            }
+            // SAFETY: the key is this object's address, used only here and in
+            // `wake_all`; the callbacks call no parking functions.
+            unsafe {
+                parking_lot_core::park(
+                    self.epoch_key(),
+                    || !woken(),
+                    || {},
+                    |_, _| {},
+                    DEFAULT_PARK_TOKEN,
+                    deadline,
+                )
+            };
+        }
+    }
+
+    /// The address waiters park on.
+    fn epoch_key(&self) -> usize {
+        &self.wake_epoch as *const AtomicU32 as usize
+    }
+
+    /// Fsyncs the log end for everyone written so far and releases the waiters (the
+    /// caller holds the lead, and gives it up here).
+    fn sync<'a, 't>(
         &'a self,
         mut state: MutexGuard<'a, SyncState>,
         target: impl Fn() -> Result<SyncTarget<'t>>,
     ) -> Result<MutexGuard<'a, SyncState>> {
-        state.leader_active = true;
-        self.gather(&mut state);
+        let outcome = if state.failure.is_some() {
+            Ok(()) // poisoned while gathering: the caller's loop reports it
+        } else {
+            self.fsync(&mut state, target)
+        };
+        state.leader_active = false;
+        self.wake_all(state);
+        outcome.map(|()| self.state.lock())
+    }
+
+    /// Fsyncs the log end (without the lock) and records the outcome.
+    fn fsync<'t>(
+        &self,
+        state: &mut MutexGuard<'_, SyncState>,
+        target: impl Fn() -> Result<SyncTarget<'t>>,
+    ) -> Result<()> {
         let started = Instant::now();
-        let synced = MutexGuard::unlocked(&mut state, || {
+        let synced = MutexGuard::unlocked(state, || {
             target().map(|t| (t.file.sync_data(), t.written, t.what))
         });
         state.last_sync = started.elapsed();
-        let outcome = match synced {
+        match synced {
             Ok((Ok(()), written, _)) => {
                 state.durable = state.durable.max(written);
-                let covered = state.parked.iter().filter(|(p, _)| *p <= written).count();
+                let covered = state.waiting.iter().filter(|&&p| p <= written).count();
                 state.last_group = covered + 1;
                 Ok(())
             }
@@ -204,20 +293,6 @@ impl GroupCommit {
                 Err(Error::Io(std::io::Error::new(e.kind(), message)))
             }
             Err(e) => Err(e),
-        };
-        state.leader_active = false;
-        let woken = self.take_wakeable(&mut state);
-        MutexGuard::unlocked(&mut state, || woken.iter().for_each(Thread::unpark));
-        outcome.map(|()| state)
-    }
-
-    /// Lets the group the last fsync released write again before this leader syncs.
-    fn gather(&self, state: &mut MutexGuard<'_, SyncState>) {
-        let deadline = Instant::now() + (state.last_sync / 2).min(MAX_GATHER);
-        while state.parked.len() + 1 < state.last_group {
-            if self.joined.wait_until(state, deadline).timed_out() {
-                break;
-            }
         }
     }
 }
@@ -227,10 +302,11 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    /// A file whose fdatasync takes a while, makes durable what the last sync target
+    /// A file whose fdatasync takes `delay`, makes durable what the last sync target
     /// reported written, or fails.
     #[derive(Default)]
     struct SlowSync {
+        delay: Duration,
         target: AtomicU64,
         synced: AtomicU64,
         syncs: AtomicUsize,
@@ -245,7 +321,7 @@ mod tests {
             unreachable!()
         }
         fn sync_data(&self) -> std::io::Result<()> {
-            std::thread::sleep(Duration::from_micros(300));
+            std::thread::sleep(self.delay);
             self.syncs.fetch_add(1, Ordering::SeqCst);
             if self.fail {
                 return Err(std::io::Error::other("injected"));
@@ -266,8 +342,9 @@ mod tests {
     }
 
     /// Runs `threads` writers, each appending `rounds` times (a position counter stands
-    /// for the log) and waiting for durability; returns each wait's outcome.
-    fn run(file: &Arc<SlowSync>, threads: usize, rounds: usize) -> Vec<Result<u64>> {
+    /// for the log) and waiting for durability; returns each wait's outcome: the
+    /// position waited for and how much was synced when the wait returned.
+    fn run(file: &Arc<SlowSync>, threads: usize, rounds: usize) -> Vec<Result<(u64, u64)>> {
         let commit = GroupCommit::new();
         let written = AtomicU64::new(0);
         let target = || {
@@ -286,7 +363,9 @@ mod tests {
                         (0..rounds)
                             .map(|_| {
                                 let position = written.fetch_add(1, Ordering::SeqCst) + 1;
-                                commit.wait_durable(position, target).map(|()| position)
+                                commit
+                                    .wait_durable(position, target)
+                                    .map(|()| (position, file.synced.load(Ordering::SeqCst)))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -299,26 +378,32 @@ mod tests {
         })
     }
 
+    /// With short fsyncs the waiters yield while they wait, with long ones they sleep.
     #[test]
     fn waiters_return_once_durable_and_share_fsyncs() {
-        let file = Arc::new(SlowSync::default());
-        let (threads, rounds) = (8, 100);
-        for outcome in run(&file, threads, rounds) {
-            let position = outcome.unwrap();
-            // `synced` only grows, so it covered the position when the wait returned.
-            assert!(file.synced.load(Ordering::SeqCst) >= position);
+        for delay in [Duration::from_micros(20), MAX_SPIN_SYNC * 2] {
+            let file = Arc::new(SlowSync {
+                delay,
+                ..SlowSync::default()
+            });
+            let (threads, rounds) = (8, 100);
+            for outcome in run(&file, threads, rounds) {
+                let (position, synced) = outcome.unwrap();
+                assert!(synced >= position, "returned at {synced} before {position}");
+            }
+            let syncs = file.syncs.load(Ordering::SeqCst);
+            assert!(
+                syncs <= threads * rounds / 2,
+                "{delay:?} fsyncs: {syncs} of them for {} waits, no grouping",
+                threads * rounds
+            );
         }
-        let syncs = file.syncs.load(Ordering::SeqCst);
-        assert!(
-            syncs <= threads * rounds / 2,
-            "{syncs} fsyncs for {} waits: no grouping",
-            threads * rounds
-        );
     }
 
     #[test]
     fn a_failed_fsync_releases_every_waiter_with_an_error() {
         let file = Arc::new(SlowSync {
+            delay: Duration::from_micros(300),
             fail: true,
             ..SlowSync::default()
         });
