@@ -254,18 +254,27 @@ section come from those runs, not from the table above.
   the same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal
   does the same; the three land within a few percent of each other, so this goal is
   met or missed by the device's noise.
-- **W2 (8 writers, Strict).** Group commit with gathering: the next leader waits (at
-  most half an fsync) until as many writers wait for the next fsync as the last one
-  covered; waiters park and the leader unparks exactly those its fsync covered. With 8
-  writers an `fdatasync` covers 7.95 entries (24,000 appends, 3,017 fsyncs). What is
-  left is the time the released writers take to write again. `perf record -a` over
-  both vCPUs: 47% of the time both are idle (halted) — the ~90–100 µs `fdatasync`,
-  when every writer waits — and the rest goes to waking threads on a halted vCPU
-  (`try_to_wake_up`, 9%), context switches (`finish_task_switch`, 10%) and the virtio
-  notify of the fsync (8%); the ext4 write path is under 2%, so a leader writing the
-  whole group with one `pwritev` would save little, and it was not done. At best 8
-  entries per ~150 µs; the ≥ 7× goal divides by raw's size-changing `fdatasync`, which
-  moves with the device from run to run.
+- **W2 (8 writers, Strict; met since this round).** Group commit with gathering: the
+  next leader waits (at most half an fsync) until as many writers wait for the next
+  fsync as the last one covered, and the writer that completes the group syncs it
+  itself, so no wake-up stands between a group and its fsync. With 8 writers an
+  `fdatasync` covers 7.9 entries. Before this round the rest of the cycle was waking
+  the writers an fsync released: `perf sched timehist` showed the leader spend
+  25–45 µs waking 7 threads one at a time (~3.5 µs each: the wake-up of a halted vCPU
+  is an IPI, a VM exit), then the woken writers write again, ~200 µs a cycle around an
+  fsync of ~130 µs (1.23× okaywal in the previous run of record). Now a leader releases
+  every waiter at once by bumping a wake epoch (one `unpark_all`), and while the last
+  fsync took at most 250 µs and covered three writers or more, the waiters yield the
+  CPU in a loop (`sched_yield`), watching the epoch, for up to twice that time before
+  they sleep; on slower devices, or with two writers (where yielding gained nothing:
+  ~17k appends/s either way, three runs each, for 2.8× the CPU), they sleep at once.
+  In a 2-second harness of 8 writers (`perf stat`): 126,368 appends, 15,975
+  fdatasyncs and 1,616 futex calls. In the suite, the same code without the yielding
+  measured 1.31–1.36× okaywal (two runs), with it 2.09–2.11× (two runs, each
+  interleaved with okaywal and raw) and 1.96× in this run. The price is CPU while writers
+  wait: the waiters keep both vCPUs busy (3.7 s of CPU in the 2 s harness, against
+  1.4 s when they sleep), though a yield gives way to any other runnable thread.
+  RocksDB's write thread makes the same trade (adaptive yielding before it blocks).
 - **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. A random get
   is two cache misses on both sides (the index entry, then the frame). The in-memory
   frame index costs 8 bytes a frame while frames hold one entry, like raw's offsets. A
@@ -296,13 +305,13 @@ section come from those runs, not from the table above.
   instructions), the view lock, the segment lookup, the frame index and the header
   check. The suite also opens a fresh `Wal` per sample, so each sample loads 8 sealed
   frame indexes (2.7 ms measured, ~1–3% of a sample). This ratio moves between runs:
-  0.78–0.91× active, 0.72–0.75× sealed over the last four runs.
+  0.71–0.91× active, 0.69–0.76× sealed over the last six runs.
 - **W5 vs upstream (≥ 10,000×).** The target is derived from the issue's figures (0.6.9
   at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments,
   so on the sealed layout its gets are far faster than that: in this run raw itself is
-  only 6,042× upstream with `StandardIo` and 162× with `Mmap`, so no reader could meet
+  only 5,949× upstream with `StandardIo` and 145× with `Mmap`, so no reader could meet
   the target there. On the active layout the target is met with `StandardIo`; with
-  `Mmap` it is ≥ 0.83× raw (raw is 12,048× upstream), met or missed with the W5 `Mmap`
+  `Mmap` it is ≥ 0.83× raw (raw is 12,029× upstream), met or missed with the W5 `Mmap`
   ratio above.
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), ~190 of them the `Vec` (allocate, copy, free) that
@@ -313,10 +322,11 @@ section come from those runs, not from the table above.
   `crc32fast` folds. In a harness without the suite (6 interleaved runs, medians) an
   entry took 33.0 ns with `Mmap` in the active segment and 34.0 in sealed ones, against
   raw's 27.7 (0.84×, 0.81×; 35.8 against 25.3, 0.71×, before the change). In this run
-  of the suite: 0.83–0.86× with `StandardIo`, 0.799× with `Mmap`, a tenth of a percent
-  under the goal, where raw's rows for the two layouts (the same work: raw ignores the
-  layout) have differed by up to 25% within one run (20.3M and 25.4M entries/s with
-  `StandardIo`). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
+  of the suite: 0.846× and 0.852× with `StandardIo`, 0.790× and 0.789× with `Mmap`,
+  where raw's rows for the two layouts (the same work: raw ignores the layout) are
+  within 3% of each other. Over the last three runs `Mmap` measured 0.775–0.799×:
+  short of the goal by 1–3%, every time (with `StandardIo` 0.77–0.86×, where raw's two
+  rows differed by up to 25% within one run). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
   against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by its carry-less
   multiplies and shuffles, so its time follows the bytes covered (back-to-back calls:
   13.8 ns for 128 bytes, 15.1 for 144), and checking a run of 16 frames at once (so
@@ -324,14 +334,17 @@ section come from those runs, not from the table above.
   cursor: ~80 instructions more in all. A
   borrowed-entry iterator (no `Vec` per entry) would change the 0.6-compatible API and
   was not done.
-- **W7 vs 0.6.9's open (met in this run, narrowly).** Both read the whole active
+- **W7 vs 0.6.9's open (missed in this run at 1×).** Both read the whole active
   segment of each stream; IronWal also computes the CRC of every frame (SPEC §1: damage
   must be told from a torn tail), 0.6.9 only of the last one. The scan parses each
   header once and checks a frame that is already mapped without the chunked read path
   (83M → 66M instructions to open a 200k-frame segment), and the single-entry frame
   shortened what it reads and checks (152 bytes a frame instead of 168, CRC over 144
-  instead of 156): 0.79–0.96× of 0.6.9 in this run, against 0.92–1.22× in the previous
-  run of record. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel (page
+  instead of 156). In this run: 0.85× of 0.6.9 at 10× but 1.39× (`StandardIo`) and
+  1.01× (`Mmap`) at 1×, though both cases open the same four active tails (the 1×
+  opens took 8.96 and 6.52 ms, the 10× ones 5.37); in the run before it 0.70–0.99×,
+  in the previous run of record 0.79–0.96×, before the single-entry frame
+  0.92–1.22×. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel (page
   faults of the scan's mapping and its `munmap`; reading with `pread` instead was
   slower). Streams recover on one thread per core, so the open needs both vCPUs: in a
   child-process harness it took 5.9–11.6 ms with two (bimodal, ~6 or ~8–10 ms) and

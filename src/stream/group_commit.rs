@@ -13,9 +13,10 @@
 //!
 //! Waking: a leader that ends an fsync bumps the wake epoch, which releases every
 //! waiter at once; those it did not cover wait again, or lead. While fsyncs are short
-//! (a fast device), waiters yield the CPU in a loop, watching the epoch, for up to
-//! twice the last fsync's time before they sleep: on few cores, and worst in virtual
-//! machines, waking sleeping threads one by one took longer than half the fsync.
+//! (a fast device) and cover three writers or more, waiters yield the CPU in a loop,
+//! watching the epoch, for up to twice the last fsync's time before they sleep: on few
+//! cores, and worst in virtual machines, waking sleeping threads one by one took longer
+//! than half the fsync. (With two writers yielding gained nothing and cost the CPU.)
 //!
 //! Positions are log sequence numbers: bytes written to the stream since it was
 //! opened. Invariant: `durable <= written`, and every byte below `durable` is on
@@ -32,8 +33,11 @@ use std::time::{Duration, Instant};
 
 /// The longest a leader waits for its group to gather.
 const MAX_GATHER: Duration = Duration::from_micros(200);
-/// Waiters yield instead of sleeping only while the last fsync took at most this long.
+/// Waiters yield instead of sleeping only while the last fsync took at most this long,
+/// and covered at least this many writers: waking one waiter costs little, waking many
+/// one after another is what yielding saves.
 const MAX_SPIN_SYNC: Duration = Duration::from_micros(250);
+const MIN_SPIN_GROUP: usize = 3;
 
 pub(crate) struct GroupCommit {
     state: Mutex<SyncState>,
@@ -195,7 +199,7 @@ impl GroupCommit {
     fn wait(&self, mut state: MutexGuard<'_, SyncState>, position: u64, deadline: Option<Instant>) {
         let epoch = self.wake_epoch.load(Ordering::Relaxed);
         state.waiting.push(position);
-        let spin = if state.last_sync <= MAX_SPIN_SYNC {
+        let spin = if state.last_sync <= MAX_SPIN_SYNC && state.last_group >= MIN_SPIN_GROUP {
             state.last_sync * 2
         } else {
             Duration::ZERO
