@@ -431,7 +431,9 @@ fn crash_kill9_batch_only() {
 /// Eight threads append to one Strict stream (so their fsyncs are shared) until
 /// SIGKILL. After recovery every acknowledged entry is where its append said, and each
 /// writer's entries form an unbroken prefix: an entry a writer appended after one
-/// that is missing would mean an append returned before its entry was durable.
+/// that is missing would mean an append returned before its entry reached the kernel,
+/// or recovery dropped it. (A process kill keeps what the kernel holds; durability
+/// against power loss is `sim_crash_concurrent_strict_appends`'s part.)
 #[test]
 fn crash_kill9_group_commit() {
     let iters = iterations(30);
