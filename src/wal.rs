@@ -266,10 +266,20 @@ impl Wal {
     /// # }
     /// ```
     pub fn get(&self, stream: &str, id: u64) -> Result<Option<Vec<u8>>> {
-        match self.stream(stream)? {
-            Some(stream) => stream.get(id),
-            None => Ok(None),
+        stream_name::validate(stream)?;
+        let streams = self.engine.streams.read();
+        let Some(found) = streams.get(stream) else {
+            return Ok(None);
+        };
+        // The mapped path only reads memory (at worst it faults a page in): taken under
+        // the map's read lock, with no `Arc` to count up and down. Everything else (I/O)
+        // without the lock.
+        if let Some(entry) = found.get_mapped(id) {
+            return Ok(Some(entry));
         }
+        let found = Arc::clone(found);
+        drop(streams);
+        found.get_unmapped(id)
     }
 
     /// [`Wal::get`] for each id, in order.

@@ -44,9 +44,14 @@ enum Located {
 
 impl Stream {
     pub fn get(&self, id: u64) -> Result<Option<Vec<u8>>> {
-        if let Some(entry) = self.get_mapped(id) {
-            return Ok(Some(entry));
+        match self.get_mapped(id) {
+            Some(entry) => Ok(Some(entry)),
+            None => self.get_unmapped(id),
         }
+    }
+
+    /// `get` when `get_mapped` did not take it.
+    pub fn get_unmapped(&self, id: u64) -> Result<Option<Vec<u8>>> {
         match self.read_entry(id) {
             // A concurrent truncate deleted the segment between finding and reading it.
             Err(_) if self.truncated(id) => Ok(None),
@@ -61,7 +66,7 @@ impl Stream {
     /// general path must take it (not mapped or open yet, a large active frame, several
     /// entries or LZ4 in the frame, any defect, a block cache to consult, or an id the
     /// stream does not hold).
-    fn get_mapped(&self, id: u64) -> Option<Vec<u8>> {
+    pub fn get_mapped(&self, id: u64) -> Option<Vec<u8>> {
         if self.shared.block_cache.is_some() {
             return None;
         }
