@@ -253,7 +253,8 @@ section come from those runs, not from the table above.
   is one `pwrite` and one `fdatasync` with no file size or block allocation to write:
   the same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal
   does the same; the three land within a few percent of each other, so this goal is
-  met or missed by the device's noise.
+  met or missed by the device's noise (in this run 0.976×: IronWal 8,420 appends/s,
+  okaywal 8,624, `raw prealloc` 8,032; 1.00–1.02× in the three runs before).
 - **W2 (8 writers, Strict; met since this round).** Group commit with gathering: the
   next leader waits (at most half an fsync) until as many writers wait for the next
   fsync as the last one covered, and the writer that completes the group syncs it
@@ -271,7 +272,7 @@ section come from those runs, not from the table above.
   In a 2-second harness of 8 writers (`perf stat`): 126,368 appends, 15,975
   fdatasyncs and 1,616 futex calls. In the suite, the same code without the yielding
   measured 1.31–1.36× okaywal (two runs), with it 2.09–2.11× (two runs, each
-  interleaved with okaywal and raw) and 1.96× in this run. The price is CPU while writers
+  interleaved with okaywal and raw) and 2.07× in this run. The price is CPU while writers
   wait: the waiters keep both vCPUs busy (3.7 s of CPU in the 2 s harness, against
   1.4 s when they sleep), though a yield gives way to any other runnable thread.
   RocksDB's write thread makes the same trade (adaptive yielding before it blocks).
@@ -297,22 +298,28 @@ section come from those runs, not from the table above.
   way raw's copy does were measured and not kept: prefetching every cache line of the
   frame before the checks (active 233 ns against raw's 164, medians of 5) and copying
   the frame out before checking the copy (283 against 187). The atomic
-  read-modify-writes on the path are not the cause either: a trial build without four
-  of them (the stream's `Arc` and the sealed segment's weak upgrade, each taken and
-  dropped) measured the same (three runs each: active 229–273 ns, sealed 284–304,
-  against 220–278 and 281–302 without the change). What is left is work raw does not
-  do: the stream lookup by name (its hash, the map's lock and the `Arc`: ~140
-  instructions), the view lock, the segment lookup, the frame index and the header
-  check. The suite also opens a fresh `Wal` per sample, so each sample loads 8 sealed
-  frame indexes (2.7 ms measured, ~1–3% of a sample). This ratio moves between runs:
-  0.71–0.91× active, 0.69–0.76× sealed over the last six runs.
+  read-modify-writes on the path are not the main cause either: in that harness a
+  trial build without four of them (the stream's `Arc` and the sealed segment's weak
+  upgrade, each taken and dropped) measured the same (three runs each: active
+  229–273 ns, sealed 284–304, against 220–278 and 281–302 without the change). Since this round `Wal::get` runs the
+  mapped path under the stream map's read lock instead of cloning the stream's `Arc`
+  (the path only reads memory; anything that may do I/O runs after the lock is
+  released): in a hot-cache harness 693 → 659 instructions per active get (raw 372),
+  and in three paired `--only W5` runs the sealed ratio went from 0.70–0.73× to
+  0.79–0.83× (active 0.88–0.95× before, 0.86–1.01× after). What is left is work raw
+  does not do: the lookup by name (its hash and the map's lock), the view lock, the
+  segment lookup, the frame index and the header check. The suite also opens a fresh
+  `Wal` per sample, so each sample loads 8 sealed frame indexes (2.7 ms measured,
+  ~1–3% of a sample). In this run: 0.805× active, 0.695× sealed; in full runs this
+  ratio has moved over 0.71–0.91× active and 0.69–0.76× sealed (the last seven runs),
+  lower than in `--only W5` runs of the same code.
 - **W5 vs upstream (≥ 10,000×).** The target is derived from the issue's figures (0.6.9
   at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments,
   so on the sealed layout its gets are far faster than that: in this run raw itself is
-  only 5,949× upstream with `StandardIo` and 145× with `Mmap`, so no reader could meet
+  only 6,010× upstream with `StandardIo` and 141× with `Mmap`, so no reader could meet
   the target there. On the active layout the target is met with `StandardIo`; with
-  `Mmap` it is ≥ 0.83× raw (raw is 12,029× upstream), met or missed with the W5 `Mmap`
-  ratio above.
+  `Mmap` it is ≥ 0.83× raw (raw is 12,025× upstream), met or missed with the W5 `Mmap`
+  ratio above (in this run 0.805×: 9,674×).
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), ~190 of them the `Vec` (allocate, copy, free) that
   both sides pay. IronWal: 438 (502 before the single-entry frame, 630 two rounds
@@ -322,9 +329,9 @@ section come from those runs, not from the table above.
   `crc32fast` folds. In a harness without the suite (6 interleaved runs, medians) an
   entry took 33.0 ns with `Mmap` in the active segment and 34.0 in sealed ones, against
   raw's 27.7 (0.84×, 0.81×; 35.8 against 25.3, 0.71×, before the change). In this run
-  of the suite: 0.846× and 0.852× with `StandardIo`, 0.790× and 0.789× with `Mmap`,
-  where raw's rows for the two layouts (the same work: raw ignores the layout) are
-  within 3% of each other. Over the last three runs `Mmap` measured 0.775–0.799×:
+  of the suite: 0.830× and 0.845× with `StandardIo`, 0.793× on both layouts with
+  `Mmap`, where raw's rows for the two layouts (the same work: raw ignores the layout)
+  are within 1% of each other. Over the last four runs `Mmap` measured 0.775–0.799×:
   short of the goal by 1–3%, every time (with `StandardIo` 0.77–0.86×, where raw's two
   rows differed by up to 25% within one run). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
   against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by its carry-less
@@ -340,11 +347,11 @@ section come from those runs, not from the table above.
   header once and checks a frame that is already mapped without the chunked read path
   (83M → 66M instructions to open a 200k-frame segment), and the single-entry frame
   shortened what it reads and checks (152 bytes a frame instead of 168, CRC over 144
-  instead of 156). In this run: 0.85× of 0.6.9 at 10× but 1.39× (`StandardIo`) and
-  1.01× (`Mmap`) at 1×, though both cases open the same four active tails (the 1×
-  opens took 8.96 and 6.52 ms, the 10× ones 5.37); in the run before it 0.70–0.99×,
-  in the previous run of record 0.79–0.96×, before the single-entry frame
-  0.92–1.22×. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel (page
+  instead of 156). In this run: 0.95–0.98× of 0.6.9 at 10× and 0.87× (`Mmap`) at 1×,
+  but 1.16× (`StandardIo`) at 1×, though both cases open the same four active tails
+  (the 1× opens took 7.70 and 5.76 ms, the 10× ones 8.16 and 7.85); over this round's
+  three full runs 0.70–1.39×, in the previous run of record 0.79–0.96×, before the
+  single-entry frame 0.92–1.22×. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel (page
   faults of the scan's mapping and its `munmap`; reading with `pread` instead was
   slower). Streams recover on one thread per core, so the open needs both vCPUs: in a
   child-process harness it took 5.9–11.6 ms with two (bimodal, ~6 or ~8–10 ms) and
