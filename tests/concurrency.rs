@@ -549,3 +549,56 @@ fn get_racing_rotation_and_truncate(strategy: ReadStrategy) {
         errors[0]
     );
 }
+
+/// A mapped `get` holds the stream map's read lock while it reads: streams created
+/// meanwhile (the map's write lock), appends to the stream read (its view's write
+/// lock) and gets of every stream must all go on, and read the right bytes.
+#[test]
+fn mapped_gets_while_streams_are_created() {
+    let tmp = TempDir::new().unwrap();
+    let mut o = opts(tmp.path());
+    o.read_strategy = ReadStrategy::Mmap;
+    o.max_entries_per_segment = 64; // sealed segments too
+    let wal = open(&o);
+    append_n(&wal, "s", 500);
+    let stop = AtomicBool::new(false);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let (wal, stop) = (&wal, &stop);
+        let readers: Vec<_> = (0..2)
+            .map(|r| {
+                scope.spawn(move || {
+                    let mut gets = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let id = (gets * 37 + r) % 500;
+                        assert_eq!(wal.get("s", id).unwrap(), Some(payload("s", id)));
+                        gets += 1;
+                    }
+                    gets
+                })
+            })
+            .collect();
+        scope.spawn(move || {
+            for id in 500..1500 {
+                assert_eq!(wal.append("s", &payload("s", id)).unwrap(), id);
+            }
+        });
+        scope.spawn(move || {
+            for i in 0..300 {
+                let name = format!("new/{i}");
+                assert_eq!(wal.append(&name, &payload(&name, 0)).unwrap(), 0);
+                assert_eq!(wal.get(&name, 0).unwrap(), Some(payload(&name, 0)));
+            }
+            done_tx.send(()).unwrap();
+        });
+        if done_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            // Deadlocked threads would keep the scope (and the test) waiting forever.
+            eprintln!("creating 300 streams under mapped gets stalled for 60 s");
+            std::process::exit(1);
+        }
+        stop.store(true, Ordering::Relaxed);
+        let gets: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+        assert!(gets > 0, "the readers never read");
+    });
+    assert_eq!(wal.streams().len(), 301);
+}
