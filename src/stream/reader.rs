@@ -61,8 +61,9 @@ impl Stream {
 
     /// `get` of an entry alone in its uncompressed frame, which is mapped: in the active
     /// segment under the view's read lock (no reference counting), in a sealed segment
-    /// already open through the view's weak reference, with no lock held. The common
-    /// case with `ReadStrategy::Mmap`, with no I/O and bounded work. `None` when the
+    /// already open through the view's weak reference, with no lock of the stream's
+    /// held. The common case with `ReadStrategy::Mmap`, with no system call and bounded
+    /// work (`Wal::get` runs it under the stream map's read lock). `None` when the
     /// general path must take it (not mapped or open yet, a large active frame, several
     /// entries or LZ4 in the frame, any defect, a block cache to consult, or an id the
     /// stream does not hold).
