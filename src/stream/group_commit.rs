@@ -33,10 +33,11 @@ use std::time::{Duration, Instant};
 
 /// The longest a leader waits for its group to gather.
 const MAX_GATHER: Duration = Duration::from_micros(200);
-/// Waiters yield instead of sleeping only while the last fsync took at most this long,
-/// and covered at least this many writers: waking one waiter costs little, waking many
-/// one after another is what yielding saves.
+/// Waiters yield instead of sleeping only while the last fsync took at most this long
+/// (on slower devices a wake-up is small next to the fsync)...
 const MAX_SPIN_SYNC: Duration = Duration::from_micros(250);
+/// ...and covered at least this many writers: waking one waiter costs little, waking
+/// many one after another is what yielding saves.
 const MIN_SPIN_GROUP: usize = 3;
 
 pub(crate) struct GroupCommit {
