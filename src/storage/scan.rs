@@ -22,8 +22,8 @@
 use super::chunk_reader::ChunkReader;
 use super::vfs::VfsFile;
 use crate::format::frame::{
-    is_frame_magic, parse_header, verify_crc, FrameDefect, FrameHeader, ENTRIES_HEADER_LEN,
-    SINGLE_HEADER_LEN,
+    is_frame_magic, parse_header, single_entry, verify_crc, FrameDefect, FrameHeader,
+    ENTRIES_HEADER_LEN, SINGLE_HEADER_LEN,
 };
 use crate::format::frame_index::FrameIndex;
 use crate::format::le_u32;
@@ -63,6 +63,14 @@ pub(crate) fn scan_segment(
     let mut pos = data_start;
     while pos < file_len {
         let expected = index.end_id;
+        // The common case, checked in fewer steps: a valid single-entry frame of the
+        // next id, at hand (what `frame_at` would accept for it, by `single_entry`'s
+        // contract).
+        if let Some((_, frame_len)) = single_entry(reader.buffered(pos), expected) {
+            index.push(expected, 1, frame_len);
+            pos += frame_len;
+            continue;
+        }
         match reader.frame_at(pos)? {
             Ok(header) if header.first_id == expected => {
                 index.push(header.first_id, header.count as u64, header.frame_len());
