@@ -62,19 +62,29 @@ impl FrameIndex {
     }
 
     /// Records a frame appended at `data_end`.
+    #[inline]
     pub fn push(&mut self, first_id: u64, count: u64, frame_len: u64) {
         self.push_frame(first_id, self.data_end);
         self.data_end += frame_len;
         self.end_id = first_id + count;
     }
 
+    #[inline]
     fn push_frame(&mut self, first_id: u64, offset: u64) {
         self.offsets.push(offset);
+        let dense_id = self.start_id + self.offsets.len() as u64 - 1;
+        if self.first_ids.is_empty() && first_id == dense_id {
+            return;
+        }
+        self.push_first_id(first_id, dense_id);
+    }
+
+    /// `push_frame` once the index keeps first ids (since a frame held more than one
+    /// entry; `dense_id` is the id the frame just pushed would have had otherwise). Out
+    /// of line, so the common case inlines into the scan and the writer.
+    #[inline(never)]
+    fn push_first_id(&mut self, first_id: u64, dense_id: u64) {
         if self.first_ids.is_empty() {
-            let dense_id = self.start_id + self.offsets.len() as u64 - 1;
-            if first_id == dense_id {
-                return;
-            }
             self.first_ids = (self.start_id..dense_id).collect();
         }
         self.first_ids.push(first_id);
