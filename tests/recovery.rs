@@ -1090,6 +1090,38 @@ fn reopen_in_all_sync_modes_and_read_strategies() {
     }
 }
 
+/// With `ReadStrategy::Mmap`, reads of the active segment after an open go through the
+/// mapping the open's scan made. It must serve what is appended after the open too:
+/// over the torn tail the open cut (bytes the mapping saw as garbage) and, in Strict
+/// mode, into preallocated free space.
+#[test]
+fn mmap_reads_after_recovery_see_appends_over_a_cut_tail() {
+    for sync in [SyncMode::Async, SyncMode::Strict] {
+        let tmp = TempDir::new().unwrap();
+        let mut o = opts(tmp.path());
+        o.sync_mode = sync;
+        o.read_strategy = ReadStrategy::Mmap;
+        {
+            let wal = open(&o);
+            append_n(&wal, "s", 10);
+            wal.sync_all().unwrap();
+        }
+        let seg = tmp.path().join("s").join(seg_file(0));
+        let mut garbage = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+        std::io::Write::write_all(&mut garbage, &[0xAB; 300]).unwrap();
+        drop(garbage);
+        let wal = open(&o);
+        assert_stream(&wal, "s", 0..10);
+        for round in 1..=3 {
+            append_n(&wal, "s", 10);
+            assert_stream(&wal, "s", 0..10 + 10 * round);
+        }
+        drop(wal);
+        let wal = open(&o);
+        assert_stream(&wal, "s", 0..40);
+    }
+}
+
 #[test]
 fn many_reopen_cycles_with_torn_tails() {
     // Repeated crash-like damage and recovery keeps the stream a dense prefix.

@@ -53,6 +53,14 @@ impl ChunkReader {
         self.limit
     }
 
+    /// The mapping read through, if the file could be mapped.
+    pub fn into_map(self) -> Option<SegmentMap> {
+        match self.source {
+            Source::Mapped(map) => Some(map),
+            Source::Chunks { .. } => None,
+        }
+    }
+
     /// The bytes from `pos` on that are at hand without I/O (up to the limit; possibly
     /// none).
     pub fn buffered(&self, pos: u64) -> &[u8] {

@@ -20,6 +20,7 @@
 //! corruption error); a torn tail is cut or refused by the caller, per its policy.
 
 use super::chunk_reader::ChunkReader;
+use super::segment_map::SegmentMap;
 use super::vfs::VfsFile;
 use crate::format::frame::{
     is_frame_magic, parse_header, single_entry, verify_crc, FrameDefect, FrameHeader,
@@ -38,13 +39,16 @@ pub(crate) struct Damage {
     pub ids: Range<u64>,
 }
 
-#[derive(Debug)]
 pub(crate) struct ScanOutcome {
     /// Every valid frame, plus an entry for each damaged region.
     pub index: FrameIndex,
     pub damage: Vec<Damage>,
     /// Offset where a torn tail begins, if the file does not end on a frame boundary.
     pub torn_at: Option<u64>,
+    /// The mapping of the file's `file_len` bytes the scan read through, if the file
+    /// system could map it: a reader of the segment with `ReadStrategy::Mmap` keeps it
+    /// rather than map the file again (and the open does not unmap it).
+    pub mapping: Option<SegmentMap>,
 }
 
 /// Scans `file` (of `file_len` bytes) from `data_start`, where frame ids begin at
@@ -91,6 +95,7 @@ pub(crate) fn scan_segment(
                         index,
                         damage,
                         torn_at: Some(pos),
+                        mapping: reader.into_map(),
                     });
                 }
             },
@@ -100,6 +105,7 @@ pub(crate) fn scan_segment(
         index,
         damage,
         torn_at: None,
+        mapping: reader.into_map(),
     })
 }
 

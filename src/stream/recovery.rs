@@ -11,7 +11,7 @@ use crate::format::stream_name;
 use crate::storage::open_segments::OpenSegment;
 use crate::storage::scan::scan_segment;
 use crate::storage::vfs::{read_exact_at, OpenMode};
-use crate::{CorruptionPolicy, Error, Result};
+use crate::{CorruptionPolicy, Error, ReadStrategy, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -123,6 +123,12 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         allocated = torn_at;
     }
     let index = scanned.index;
+    // Reads of the active segment go through the scan's mapping until they reach past
+    // it: replay after open finds its pages mapped, and the open does not unmap them.
+    let active_map = match shared.options.read_strategy {
+        ReadStrategy::Mmap => scanned.mapping.map(Arc::new),
+        ReadStrategy::StandardIo => None,
+    };
     let active = ActiveSegment {
         start_id: active_start,
         len: index.data_end,
@@ -137,7 +143,7 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
             .map(|&start_id| SealedRef::closed(start_id))
             .collect(),
         active: Some(index),
-        active_map: None,
+        active_map,
     };
     let stream = Stream::with_state(shared.clone(), name, dir, Writer::recovered(active), view);
     shared
