@@ -75,8 +75,9 @@ pub(crate) struct View {
     pub sealed: Vec<SealedRef>,
     /// The active segment's index; `None` until the stream exists on disk.
     pub active: Option<FrameIndex>,
-    /// With `ReadStrategy::Mmap`: a mapping of the active segment, made by the first
-    /// read that needs it (and remade when reads reach past it); dropped on rotation.
+    /// With `ReadStrategy::Mmap`: a mapping of the active segment, the one the open's
+    /// scan read through or else made by the first read that needs it (and remade when
+    /// reads reach past it); dropped on rotation.
     pub active_map: Option<Arc<SegmentMap>>,
 }
 
