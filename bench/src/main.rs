@@ -249,17 +249,18 @@ Profiled with `perf record`, `perf stat` and `valgrind --tool=callgrind` on the 
 section come from those runs, not from the table above.
 
 - **W1 (1 writer, Strict) vs okaywal.** A Strict segment is zero-filled ahead of its
-  frames (flag `PREALLOCATED`, format v2 and later; up to 1 MiB ahead), so an append
-  is one `pwrite` and one `fdatasync` with no file size or block allocation to write:
-  the same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal
-  does the same; the three land within a few percent of each other, so this goal is
-  met or missed by the device's noise (in this run 0.976×: IronWal 8,420 appends/s,
-  okaywal 8,624, `raw prealloc` 8,032; 1.00–1.02× in the three runs before).
-- **W2 (8 writers, Strict; met since this round).** Group commit with gathering: the
-  next leader waits (at most half an fsync) until as many writers wait for the next
+  frames (flag `PREALLOCATED`, format v2 and later; up to 1 MiB ahead), so an append is
+  one `pwrite` and one `fdatasync` with no file size or block allocation to write: the
+  same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal does
+  the same; the three land within a few percent of each other, so this goal is met or
+  missed by the device's noise (met in this run, 1.01×: IronWal 10,741 appends/s,
+  okaywal 10,681, `raw prealloc` 10,190; 0.976× in the previous run of record,
+  1.00–1.02× in the three runs before it).
+- **W2 (8 writers, Strict; met since the previous round).** Group commit with gathering:
+  the next leader waits (at most half an fsync) until as many writers wait for the next
   fsync as the last one covered, and the writer that completes the group syncs it
   itself, so no wake-up stands between a group and its fsync. With 8 writers an
-  `fdatasync` covers 7.9 entries. Before this round the rest of the cycle was waking the
+  `fdatasync` covers 7.9 entries. Before that round the rest of the cycle was waking the
   writers an fsync released: `perf sched timehist` showed the leader spend 25–45 µs
   waking 7 threads one at a time (~3.5 µs each: the wake-up of a halted vCPU is an IPI,
   a VM exit), then the woken writers write again, ~200 µs a cycle around an fsync of
@@ -271,11 +272,11 @@ section come from those runs, not from the table above.
   either way, three runs each, for 2.8× the CPU), they sleep at once. In a 2-second
   harness of 8 writers (`perf stat`): 126,368 appends, 15,975 fdatasyncs and 1,616 futex
   calls. In the suite, the same code without the yielding measured 1.31–1.36× okaywal
-  (two runs), with it 2.09–2.11× (two runs, each interleaved with okaywal and raw) and
-  2.07× in this run. The price is CPU while writers wait: the waiters keep both vCPUs
-  busy (3.7 s of CPU in the 2 s harness, against 1.4 s when they sleep), though a yield
-  gives way to any other runnable thread. RocksDB's write thread makes the same trade
-  (adaptive yielding before it blocks).
+  (two runs), with it 2.09–2.11× (two runs, each interleaved with okaywal and raw),
+  2.07× in the previous run of record and 2.06× in this one. The price is CPU while
+  writers wait: the waiters keep both vCPUs busy (3.7 s of CPU in the 2 s harness,
+  against 1.4 s when they sleep), though a yield gives way to any other runnable thread.
+  RocksDB's write thread makes the same trade (adaptive yielding before it blocks).
 - **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. A random get is
   two cache misses on both sides (the index entry, then the frame). The in-memory frame
   index costs 8 bytes a frame while frames hold one entry, like raw's offsets. A mapped
@@ -284,7 +285,7 @@ section come from those runs, not from the table above.
   segment, with no lock (the shared LRU's mutex is off the read path; eviction gives
   segments read that way a second chance, CLOCK-style). The entry is built where it is
   returned (one more call in between made the CPU reload it with a load that store
-  forwarding cannot serve, as in W6). Since the previous round a get checks a 152-byte
+  forwarding cannot serve, as in W6). A get checks a 152-byte
   single-entry frame (format v3, docs/FORMAT.md), not 164 bytes of a frame of entries.
   Callgrind per get, with the harness loop: 703 instructions active, 837 sealed (866
   before the single-entry frame, 927 before the weak references), against raw's 379. In
@@ -301,63 +302,78 @@ section come from those runs, not from the table above.
   either: in that harness a trial build without four of them (the stream's `Arc` and the
   sealed segment's weak upgrade, each taken and dropped) measured the same (three runs
   each: active 229–273 ns, sealed 284–304, against 220–278 and 281–302 without the
-  change). Since this round `Wal::get` runs the mapped path under the stream map's read
-  lock instead of cloning the stream's `Arc` (the path only reads memory; anything that
-  may do I/O runs after the lock is released): in a hot-cache harness 693 → 659
-  instructions per active get (raw 372). Three paired `--only W5` runs put the sealed
-  ratio at 0.70–0.73× before and 0.79–0.83× after, but this run and an `--only W5,W6`
-  run of the same code measured 0.69–0.70×: single samples of this setting last 0.06–0.1
-  s and vary by ±15%, so the change's effect on the ratio is not established, only on
-  the instructions. What is left is work raw does not do: the lookup by name (its hash
-  and the map's lock), the view lock, the segment lookup, the frame index and the header
-  check. The suite also opens a fresh `Wal` per sample, so each sample loads 8 sealed
-  frame indexes (2.7 ms measured, ~1–3% of a sample). In this run: 0.805× active, 0.695×
-  sealed; in full runs this ratio has moved over 0.71–0.91× active and 0.69–0.76× sealed
-  (the last seven runs), lower than in `--only W5` runs of the same code.
+  change). Since the previous round `Wal::get` runs the mapped path under the stream
+  map's read lock instead of cloning the stream's `Arc` (the path only reads memory;
+  anything that may do I/O runs after the lock is released): in a hot-cache harness 693
+  → 659 instructions per active get (raw 372). Three paired `--only W5` runs put the
+  sealed ratio at 0.70–0.73× before and 0.79–0.83× after, but the previous run of record
+  and an `--only W5,W6` run of the same code measured 0.69–0.70×: single samples of this
+  setting last 0.06–0.1 s and vary by ±15%, so the change's effect on the ratio is not
+  established, only on the instructions. What is left is work raw does not do: the
+  lookup by name (its hash and the map's lock), the view lock, the segment lookup, the
+  frame index and the header check. The suite also opens a fresh `Wal` per sample, so
+  each sample loads 8 sealed frame indexes (2.7 ms measured, ~1–3% of a sample). In this
+  run: 0.802× active, 0.808× sealed (both met); in full runs this ratio has moved over
+  0.71–0.91× active and 0.69–0.81× sealed (the last eight runs), so either goal is met
+  or missed by the noise.
 - **W5 vs upstream (≥ 10,000×).** The target is derived from the issue's figures (0.6.9
-  at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments,
-  so on the sealed layout its gets are far faster than that: in this run raw itself is
-  only 6,010× upstream with `StandardIo` and 141× with `Mmap`, so no reader could meet
-  the target there. On the active layout the target is met with `StandardIo`; with
-  `Mmap` it is ≥ 0.83× raw (raw is 12,025× upstream), met or missed with the W5 `Mmap`
-  ratio above (in this run 0.805×: 9,674×).
+  at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments, so
+  on the sealed layout its gets are far faster than that: in this run raw itself is only
+  5,850× upstream with `StandardIo` and 136× with `Mmap`, so no reader could meet the
+  target there. On the active layout the target is met with `StandardIo`; with `Mmap` it
+  is ≥ 0.84× raw (raw is 11,966× upstream), met or missed with the W5 `Mmap` ratio above
+  (in this run 0.802×: 9,596×).
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), ~190 of them the `Vec` (allocate, copy, free) that
-  both sides pay. IronWal: 438 (502 before the single-entry frame, 630 two rounds
-  before). The single-entry frame (format v3, docs/FORMAT.md) has a 24-byte header and
-  no length prefix: a 128-byte entry takes 152 bytes (168 before; raw's record 136) and
-  its CRC covers 144 bytes (156 before; raw 128), a whole number of the 16-byte blocks
+  both sides pay. IronWal: 438 (502 before the single-entry frame, 630 before that). The
+  single-entry frame (format v3, docs/FORMAT.md) has a 24-byte header and no length
+  prefix: a 128-byte entry takes 152 bytes (168 before; raw's record 136) and its CRC
+  covers 144 bytes (156 before; raw 128), a whole number of the 16-byte blocks
   `crc32fast` folds. In a harness without the suite (6 interleaved runs, medians) an
   entry took 33.0 ns with `Mmap` in the active segment and 34.0 in sealed ones, against
   raw's 27.7 (0.84×, 0.81×; 35.8 against 25.3, 0.71×, before the change). In this run of
-  the suite: 0.830× and 0.845× with `StandardIo`, 0.793× on both layouts with `Mmap`,
-  where raw's rows for the two layouts (the same work: raw ignores the layout) are
-  within 1% of each other. Over the last four runs `Mmap` measured 0.775–0.799×: short
-  of the goal by 1–3%, every time (with `StandardIo` 0.77–0.86×, where raw's two rows
-  differed by up to 25% within one run). What is left: `perf` puts ~51% of IronWal's
-  iteration in CRC32 against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by
-  its carry-less multiplies and shuffles, so its time follows the bytes covered
-  (back-to-back calls: 13.8 ns for 128 bytes, 15.1 for 144), and checking a run of 16
-  frames at once (so their CRCs could overlap) gained nothing. The rest is the header
-  check and the cursor: ~80 instructions more in all. A borrowed-entry iterator (no
-  `Vec` per entry) would change the 0.6-compatible API and was not done.
-- **W7 vs 0.6.9's open (missed in this run at 1×).** Both read the whole active segment
-  of each stream; IronWal also computes the CRC of every frame (SPEC §1: damage must be
-  told from a torn tail), 0.6.9 only of the last one. The scan parses each header once
-  and checks a frame that is already mapped without the chunked read path (83M → 66M
-  instructions to open a 200k-frame segment), and the single-entry frame shortened what
-  it reads and checks (152 bytes a frame instead of 168, CRC over 144 instead of 156).
-  In this run: 0.95–0.98× of 0.6.9 at 10× and 0.87× (`Mmap`) at 1×, but 1.16×
-  (`StandardIo`) at 1×, though both cases open the same four active tails (the 1× opens
-  took 7.70 and 5.76 ms, the 10× ones 8.16 and 7.85); over this round's three full runs
-  0.70–1.39×, in the previous run of record 0.79–0.96×, before the single-entry frame
-  0.92–1.22×. Of the rest, `perf` puts ~45% in CRC32 and ~30% in the kernel (page faults
-  of the scan's mapping and its `munmap`; reading with `pread` instead was slower).
-  Streams recover on one thread per core, so the open needs both vCPUs: in a
-  child-process harness it took 5.9–11.6 ms with two (bimodal, ~6 or ~8–10 ms) and
-  9.7–9.9 ms pinned to one (`taskset -c 0`), against 0.6.9's steadier 6.2–8.1 ms in the
-  suite. When the second vCPU of this VM is slow to answer, IronWal's open is the slower
-  one, so the margin can vanish from run to run.
+  the suite: 0.829× and 0.826× with `StandardIo`, 0.793× and 0.789× with `Mmap`, where
+  raw's rows for the two layouts (the same work: raw ignores the layout) are within 1%
+  of each other. Over the last five runs `Mmap` measured 0.775–0.799×: short of the goal
+  by 1–3%, every time (with `StandardIo` 0.77–0.86×, where raw's two rows differed by up
+  to 25% within one run). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
+  against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by its carry-less
+  multiplies and shuffles, so its time follows the bytes covered (back-to-back calls:
+  13.8 ns for 128 bytes, 15.1 for 144), and checking a run of 16 frames at once (so
+  their CRCs could overlap) gained nothing. The rest is the header check and the cursor:
+  ~80 instructions more in all. A borrowed-entry iterator (no `Vec` per entry) would
+  change the 0.6-compatible API and was not done. The last 1–3% is the CRC over the
+  header, which IronWal keeps. A trial build whose single-entry frames had a CRC over
+  the entry alone (128 bytes instead of 144: 13.9 ns against 15.0 back to back) measured
+  0.809–0.854× with `Mmap` in two paired `--only W6` runs, against 0.767–0.801× for the
+  current format, and was not kept: the header's id would then rest on comparisons with
+  the id each reader expects, and a frame whose id was damaged could pass as valid.
+  Recovery, after damage, looks for the next valid frame with a later id; a frame with a
+  damaged id could be taken for it, and valid frames after it cut as a torn tail.
+- **W7 vs 0.6.9's open (met in this run; missed at 1× with `StandardIo` in the previous
+  run of record, 1.16×).** Both read the whole active segment of each stream; IronWal
+  also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
+  0.6.9 only of the last one. Since this round the scan checks a single-entry frame of
+  the id it expects with the same function a mapped read uses (no frame header is built
+  and returned: `perf` put most of the scan's own time on the instructions that read
+  that header back), and the frame index's push inlines while frames hold one entry.
+  Callgrind, one W7 1× open in a child process (`StandardIo`): 61.4M instructions
+  before, 48.4M after the first change, 42.8M after the second. With `Mmap`, the open
+  now keeps the mapping its scan read through as the active segment's read mapping, so
+  replay after open finds its pages mapped and the open does not unmap them (`munmap`
+  took ~11% of the samples of an open's process); peak RSS after an `Mmap` open counts
+  those pages (34.3 MiB, page cache, not heap; 19.5 MiB before). In a child-process
+  harness (interleaved opens of the 1× data, 15–20 each, medians): `StandardIo` 8.18 ms
+  before, 7.22 after the scan change, against 0.6.9's 7.33; after all three,
+  `StandardIo` 6.63 ms and `Mmap` 5.74, against 0.6.9's 7.26. In this run: 0.81×
+  (`StandardIo`) and 0.63× (`Mmap`) of 0.6.9 at 1×, 0.76× and 0.83× at 10×. Of what is
+  left, `perf` puts ~45% of a `StandardIo` open in CRC32 (with the page faults of its
+  first touch of each page) and ~11% in the scan mapping's `munmap` (samples of the
+  whole process); reading with `pread` instead was slower (medians 7.91–8.40 ms with 32
+  KiB to 1 MiB chunks, against 7.21 mapped). Streams recover on one thread per core, so
+  the open needs both vCPUs: when the second vCPU of this VM is slow to answer,
+  IronWal's open is the slower one, so the `StandardIo` margin can shrink from run to
+  run.
 ## What is measured
 
 - **Peers.** `ironwal`: this crate through its Rust API. `ironwal C-driven` (W3): a C
