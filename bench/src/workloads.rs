@@ -8,8 +8,8 @@ use crate::adapters::{
     Strategy,
 };
 use crate::harness::{
-    alternate, disk_usage, evict_cpu_caches, flush_writeback, fresh_dir, sliced, warm, Group, Rng,
-    Row, Sample,
+    alternate, disk_usage, evict_cpu_caches, flush_writeback, fresh_dir, sliced, warm, Group,
+    Rng, Row, Sample,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Barrier;

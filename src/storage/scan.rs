@@ -46,8 +46,8 @@ pub(crate) struct ScanOutcome {
     /// Offset where a torn tail begins, if the file does not end on a frame boundary.
     pub torn_at: Option<u64>,
     /// The mapping of the file's `file_len` bytes the scan read through, if the file
-    /// system could map it: a reader of the segment with `ReadStrategy::Mmap` keeps it
-    /// rather than map the file again (and the open does not unmap it).
+    /// system could map it. Recovery keeps it for reads of the active segment with
+    /// `ReadStrategy::Mmap` (so the open does not unmap it); other callers drop it.
     pub mapping: Option<SegmentMap>,
 }
 
