@@ -337,8 +337,13 @@ fn crash_iterations(mode: &str, default_iters: usize) {
             }
         }
 
-        // Recover and verify.
-        let o = crash_opts(&dir, mode);
+        // Recover and verify, every other time reading through mappings (with `Mmap`
+        // the active segment is read through the mapping recovery scanned it with).
+        let mut o = crash_opts(&dir, mode);
+        if iter % 2 == 1 {
+            o.read_strategy = ReadStrategy::Mmap;
+        }
+        let ctx = format!("{ctx}, {:?}", o.read_strategy);
         let wal = match Wal::new(o.clone()) {
             Ok(w) => w,
             Err(e) => panic!("{ctx}: reopen after SIGKILL failed: {e:?}"),
