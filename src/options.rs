@@ -57,7 +57,9 @@ pub enum ReadStrategy {
     /// Segments are memory-mapped: sealed ones whole, the active one ahead of its end.
     /// Only complete frames are ever read from a mapping, and IronWal never shrinks a
     /// file below them, so a mapping does not fault (unless another program truncates
-    /// the files).
+    /// the files). `Wal::new` reads each active segment through a mapping and keeps it
+    /// for later reads, so those pages count in the process's resident set (as page
+    /// cache, which the kernel can reclaim).
     Mmap,
 }
 
