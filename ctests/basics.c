@@ -200,6 +200,29 @@ static void test_options(void) {
     CHECK_OK(ironwal_sync_all(wal));
     ironwal_close(wal);
 
+    /* The largest values are limits, not sizes to allocate up front: the log opens,
+     * rotates and reads back. */
+    opts = ironwal_options_new(ct_path(root, "largest"));
+    REQUIRE(opts != NULL);
+    CHECK_OK(ironwal_options_set_sync_mode(opts, IRONWAL_SYNC_ASYNC));
+    CHECK_OK(ironwal_options_set_max_open_segments(opts, SIZE_MAX));
+    CHECK_OK(ironwal_options_set_block_cache_size(opts, UINT64_MAX));
+    CHECK_OK(ironwal_options_set_read_buffer_size(opts, SIZE_MAX));
+    CHECK_OK(ironwal_options_set_max_entries_per_segment(opts, 2));
+    wal = ct_open_with(opts);
+    ironwal_options_free(opts);
+    for (i = 0; i < 5; i++) {
+        CHECK_OK(ironwal_append(wal, "s", CT_BYTES("largest"), 7, &id));
+        CHECK_EQ(id, i);
+    }
+    {
+        ironwal_buf buf = {NULL, 0, 0};
+        CHECK_OK(ironwal_get(wal, "s", 4, &buf));
+        CHECK_BYTES(buf.data, buf.len, "largest", 7);
+        ironwal_buf_free(&buf);
+    }
+    ironwal_close(wal);
+
     /* Each sync mode opens and writes. */
     {
         static const int32_t modes[] = {IRONWAL_SYNC_STRICT, IRONWAL_SYNC_BATCH_ONLY,

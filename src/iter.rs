@@ -30,8 +30,21 @@ pub struct WalIterator {
     cursor: Option<FrameCursor>,
 }
 
+/// The stream and the id of the next entry (`None` once exhausted by an error, or for
+/// a stream that did not exist).
+impl std::fmt::Debug for WalIterator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cursor = self.cursor.as_ref();
+        f.debug_struct("WalIterator")
+            .field("stream", &cursor.map(FrameCursor::stream_name))
+            .field("next_id", &cursor.map(FrameCursor::next_id))
+            .finish()
+    }
+}
+
 /// Like [`WalIterator`], yielding `(id, entry)` pairs; made by
 /// [`Wal::iter_with_ids`](crate::Wal::iter_with_ids).
+#[derive(Debug)]
 pub struct WalIdIterator {
     entries: WalIterator,
 }

@@ -26,6 +26,7 @@ use std::ops::Range;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct TxnWriter {
     wal: Wal,
     stream: String,

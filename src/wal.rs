@@ -89,6 +89,16 @@ pub struct Wal {
     engine: Arc<Engine>,
 }
 
+/// The root and the number of streams (so `Result<Wal>` has `unwrap_err`).
+impl std::fmt::Debug for Wal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wal")
+            .field("root", &self.root())
+            .field("streams", &self.engine.streams.read().len())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Engine {
     shared: Arc<Shared>,
     streams: RwLock<HashMap<String, Arc<Stream>, foldhash::fast::RandomState>>,

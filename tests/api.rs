@@ -24,6 +24,49 @@ fn public_types_are_send_sync_clone() {
 }
 
 #[test]
+fn handles_are_debug_so_results_unwrap_err() {
+    let tmp = TempDir::new().unwrap();
+    let wal = open(&opts(tmp.path()));
+    wal.append("s", b"a").unwrap();
+    let shown = format!("{wal:?}");
+    assert!(
+        shown.starts_with("Wal {") && shown.contains("streams: 1"),
+        "{shown}"
+    );
+    assert!(matches!(
+        Wal::new(opts(tmp.path())).unwrap_err(),
+        Error::Locked(_)
+    ));
+
+    let mut entries = wal.iter("s", 0).unwrap();
+    assert!(format!("{entries:?}").contains("next_id: Some(0)"));
+    entries.next().unwrap().unwrap();
+    assert!(format!("{entries:?}").contains("next_id: Some(1)"));
+    assert!(format!("{:?}", wal.iter_with_ids("s", 0).unwrap()).contains("\"s\""));
+
+    let mut txn = wal.writer("s");
+    txn.add(b"b".to_vec());
+    assert!(format!("{txn:?}").contains("TxnWriter"));
+}
+
+#[test]
+fn a_huge_max_open_segments_is_a_bound_not_an_allocation() {
+    let tmp = TempDir::new().unwrap();
+    let mut o = opts(tmp.path());
+    o.max_open_segments = usize::MAX;
+    o.max_entries_per_segment = 2;
+    let wal = open(&o);
+    for id in 0..10u64 {
+        assert_eq!(wal.append("s", &id.to_le_bytes()).unwrap(), id);
+    }
+    drop(wal);
+    let wal = open(&o);
+    for id in 0..10u64 {
+        assert_eq!(wal.get("s", id).unwrap(), Some(id.to_le_bytes().to_vec()));
+    }
+}
+
+#[test]
 fn options_default_values() {
     let o = WalOptions::default();
     assert_eq!(o.root_path, PathBuf::from("./wal_data"));

@@ -97,6 +97,15 @@ pub struct ShardedWal {
     log: Mutex<CheckpointLog>,
 }
 
+impl std::fmt::Debug for ShardedWal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardedWal")
+            .field("wal", &self.wal)
+            .field("shard_count", &self.shard_count)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ShardedWal {
     /// Opens (creating if needed) a sharded WAL at `opts.root_path`, recovering its
     /// streams and checkpoints. The shard count is recorded on creation; opening with

@@ -13,7 +13,6 @@ use super::vfs::VfsFile;
 use crate::format::frame_index::FrameIndex;
 use lru::LruCache;
 use parking_lot::Mutex;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -58,14 +57,17 @@ pub(crate) enum OpenSegment {
 }
 
 pub(crate) struct OpenSegments {
+    /// Unbounded to `lru` (whose bounded form allocates its whole capacity up front,
+    /// and `max_open_segments` may be huge); `push` keeps it within `capacity`.
     lru: Mutex<LruCache<SegmentKey, OpenSegment>>,
+    capacity: usize,
 }
 
 impl OpenSegments {
     pub fn new(capacity: usize) -> Self {
-        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         OpenSegments {
-            lru: Mutex::new(LruCache::new(capacity)),
+            lru: Mutex::new(LruCache::unbounded()),
+            capacity: capacity.max(1),
         }
     }
 
@@ -82,7 +84,7 @@ impl OpenSegments {
             if let Some(existing) = lru.get(&key) {
                 return existing.clone();
             }
-            evicted = push(&mut lru, key, segment.clone());
+            evicted = push(&mut lru, self.capacity, key, segment.clone());
             segment
         };
         drop(evicted);
@@ -103,7 +105,8 @@ impl OpenSegments {
             if let Some(OpenSegment::Sealed(existing)) = lru.get(&key) {
                 return existing.clone();
             }
-            evicted = push(&mut lru, key, OpenSegment::Sealed(segment.clone()));
+            let sealed = OpenSegment::Sealed(segment.clone());
+            evicted = push(&mut lru, self.capacity, key, sealed);
         }
         drop(evicted);
         segment
@@ -111,7 +114,7 @@ impl OpenSegments {
 
     /// Caches `segment` in place of whatever was cached under `key`.
     pub fn replace(&self, key: SegmentKey, segment: OpenSegment) {
-        let evicted = push(&mut self.lru.lock(), key, segment);
+        let evicted = push(&mut self.lru.lock(), self.capacity, key, segment);
         drop(evicted);
     }
 
@@ -126,28 +129,33 @@ impl OpenSegments {
     }
 }
 
-/// `LruCache::push` (returns what it displaced: the old entry under `key`, or the one
-/// evicted), giving sealed segments read since eviction last passed over them a second
-/// chance: each goes to the front once, its bit cleared, before the oldest is evicted.
+/// Caches `segment` under `key` and returns what it displaced: the old entry under
+/// `key`, or the one evicted to stay within `capacity`. Sealed segments read since
+/// eviction last passed over them get a second chance: each goes to the front once,
+/// its bit cleared, before the oldest is evicted.
 fn push(
     lru: &mut LruCache<SegmentKey, OpenSegment>,
+    capacity: usize,
     key: SegmentKey,
     segment: OpenSegment,
 ) -> Option<(SegmentKey, OpenSegment)> {
-    if lru.len() == lru.cap().get() && !lru.contains(&key) {
-        for _ in 0..lru.len() {
-            let referenced = match lru.peek_lru() {
-                Some((&oldest, OpenSegment::Sealed(sealed)))
-                    if sealed.referenced.swap(false, Ordering::Relaxed) =>
-                {
-                    oldest
-                }
-                _ => break,
-            };
-            lru.promote(&referenced);
-        }
+    if lru.contains(&key) || lru.len() < capacity {
+        return lru.push(key, segment);
     }
-    lru.push(key, segment)
+    for _ in 0..lru.len() {
+        let referenced = match lru.peek_lru() {
+            Some((&oldest, OpenSegment::Sealed(sealed)))
+                if sealed.referenced.swap(false, Ordering::Relaxed) =>
+            {
+                oldest
+            }
+            _ => break,
+        };
+        lru.promote(&referenced);
+    }
+    let evicted = lru.pop_lru();
+    lru.push(key, segment);
+    evicted
 }
 
 #[cfg(test)]

@@ -420,6 +420,14 @@ pub(crate) struct FrameCursor {
 }
 
 impl FrameCursor {
+    pub fn stream_name(&self) -> &str {
+        self.stream.name()
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
     pub fn new(stream: Arc<Stream>, start_id: u64) -> Self {
         FrameCursor {
             stream,
