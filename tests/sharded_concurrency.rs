@@ -423,7 +423,7 @@ fn run(mode: SyncMode, pairs_per_writer: u64, batches_per_writer: u64) {
         check_contents(wal, &results, &keys);
     };
     check_all(&wal, "live");
-    let wal = Arc::try_unwrap(wal).ok().expect("all threads joined");
+    let wal = Arc::try_unwrap(wal).expect("all threads joined");
     drop(wal);
     let wal = open_with(dir.path(), SHARDS, mode, 32);
     check_all(&wal, "after reopen");

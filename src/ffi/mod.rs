@@ -12,18 +12,19 @@
 #![allow(non_camel_case_types)]
 
 /// Runs an exported function's body, turning a panic into `$on_panic` and a message
-/// in `ironwal_last_error()`. Every `#[unsafe(no_mangle)]` function starts with it
-/// (a test checks).
+/// in `ironwal_last_error()`, printed nowhere (`panic.rs`). Every
+/// `#[unsafe(no_mangle)]` function starts with it (a test checks).
 macro_rules! ffi_boundary {
-    ($on_panic:expr, $body:block) => {
+    ($on_panic:expr, $body:block) => {{
+        let _inside = $crate::ffi::panic::InsideBoundary::enter();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
             Ok(value) => value,
             Err(payload) => {
-                $crate::ffi::status::record_panic(payload);
+                $crate::ffi::panic::record_panic(payload);
                 $on_panic
             }
         }
-    };
+    }};
 }
 
 /// Returns early from a status-returning body with the status of an error.
@@ -46,6 +47,7 @@ mod sharded;
 mod checkpoint;
 mod buf;
 mod args;
+mod panic;
 
 pub use buf::ironwal_buf;
 

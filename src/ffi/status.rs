@@ -2,7 +2,6 @@
 //! per-thread last error message.
 
 use crate::Error;
-use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 
@@ -68,17 +67,6 @@ pub(crate) fn fail_with(status: ironwal_status, message: impl Into<Vec<u8>>) -> 
 /// Records an engine error and returns its status.
 pub(crate) fn fail(error: Error) -> ironwal_status {
     fail_with(status_of(&error), error.to_string())
-}
-
-pub(crate) fn record_panic(payload: Box<dyn Any + Send>) {
-    let detail = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    set_last_error(format!(
-        "internal error (panic caught at the C boundary): {detail}"
-    ));
 }
 
 /// The status of an engine error.
