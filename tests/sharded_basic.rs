@@ -518,3 +518,39 @@ fn a_lost_manifest_is_rebuilt_and_the_count_still_checked() {
         manifest
     );
 }
+
+/// Streams named like the sharded WAL's root files live beside them: the names are
+/// escaped on disk, so neither side overwrites or shadows the other.
+#[test]
+fn streams_named_like_the_root_files_do_not_collide_with_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["HEAD", "MANIFEST", "checkpoints.log", "HEAD.tmp"];
+    let plain = ironwal::Wal::new(opts(tmp.path(), SyncMode::Strict, u64::MAX)).unwrap();
+    for name in names {
+        assert_eq!(plain.append(name, name.as_bytes()).unwrap(), 0);
+    }
+    drop(plain);
+
+    let wal = open(tmp.path(), 4);
+    assert!(format!("{wal:?}").contains("shard_count: 4"));
+    wal.append(b"key", b"v").unwrap();
+    wal.create_checkpoint(b"c1").unwrap();
+    for name in names {
+        assert_eq!(wal.inner().append(name, b"more").unwrap(), 1);
+    }
+    wal.create_checkpoint(b"c2").unwrap();
+    drop(wal);
+
+    let wal = open(tmp.path(), 4);
+    assert_eq!(wal.load_latest_checkpoint().unwrap().0, b"c2");
+    assert!(wal.load_checkpoint(b"c1").is_ok());
+    for name in names {
+        let got: Vec<Vec<u8>> = wal
+            .inner()
+            .iter(name, 0)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(got, [name.as_bytes().to_vec(), b"more".to_vec()], "{name}");
+    }
+}

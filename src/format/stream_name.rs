@@ -1,19 +1,34 @@
 //! Reversible mapping from stream names to directory names.
 //!
-//! - A name of bytes `[A-Za-z0-9_.-]` not starting with `.` is its own directory.
-//! - Otherwise every other byte (and a leading `.`) becomes `%XX` (upper-case hex).
+//! - A name of bytes `[A-Za-z0-9_.-]` not starting with `.` is its own directory,
+//!   unless it is the name of a root file of a sharded WAL (`is_reserved`).
+//! - Otherwise every other byte (and a leading `.`, or the first byte of a reserved
+//!   name) becomes `%XX` (upper-case hex).
 //! - If that is longer than 255 bytes, the directory is `~` + 16 hex digits of
 //!   FNV-1a-64 + 8 hex digits of CRC32 of the name; the name itself is in every segment
 //!   header, so it is still recovered from the segments.
 //!
 //! Plain and escaped directories never contain `~`, hashed ones always start with it,
 //! so no two names share a directory, and no directory is `.`, `..`, or contains `/`.
-//! Root-level files IronWal owns start with `.` and so never collide with a stream.
+//! Root-level files IronWal owns start with `.` or are reserved, and so never collide
+//! with a stream.
 
 use crate::{Error, Result};
 
 pub(crate) const MAX_STREAM_NAME_LEN: usize = 255;
 const MAX_DIR_NAME_LEN: usize = 255;
+
+/// The root files of a sharded WAL; each is replaced through `<name>.tmp`.
+const RESERVED: [&str; 3] = [
+    crate::sharded::MANIFEST_FILE,
+    crate::sharded::checkpoint_log::LOG_FILE,
+    crate::sharded::checkpoint_log::HEAD_FILE,
+];
+
+fn is_reserved(name: &str) -> bool {
+    let file = name.strip_suffix(".tmp").unwrap_or(name);
+    RESERVED.contains(&file)
+}
 
 /// Checks that `name` can be stored.
 pub(crate) fn validate(name: &str) -> Result<()> {
@@ -37,8 +52,9 @@ fn is_plain(byte: u8, position: usize) -> bool {
 pub(crate) fn encode(name: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut dir = String::with_capacity(name.len());
+    let reserved = is_reserved(name);
     for (i, &b) in name.as_bytes().iter().enumerate() {
-        if is_plain(b, i) {
+        if is_plain(b, i) && !(reserved && i == 0) {
             dir.push(b as char);
         } else {
             dir.push('%');
@@ -119,6 +135,11 @@ mod tests {
             "~x",
             "h\u{e9}llo w\u{f6}rld",
             "\0",
+            "HEAD",
+            "%48EAD",
+            "MANIFEST",
+            "checkpoints.log",
+            "checkpoints.log.tmp",
         ];
         let dirs: Vec<String> = names.iter().map(|n| encode(n)).collect();
         for (name, dir) in names.iter().zip(&dirs) {
@@ -126,6 +147,7 @@ mod tests {
                 !dir.contains('/') && !dir.starts_with('.') && !dir.is_empty(),
                 "{dir}"
             );
+            assert!(!is_reserved(dir), "{dir}");
             assert_eq!(decode(dir).as_deref(), Some(*name));
         }
         let mut unique = dirs.clone();
@@ -149,6 +171,7 @@ mod tests {
         assert_eq!(decode("%61"), None, "'a' is spelled 'a'");
         assert_eq!(decode("%2"), None);
         assert_eq!(decode(".lock"), None);
+        assert_eq!(decode("HEAD"), None, "spelled %48EAD");
         assert_eq!(decode(""), None);
     }
 
