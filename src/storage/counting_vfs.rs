@@ -77,4 +77,7 @@ impl VfsFile for CountingFile {
     fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>> {
         self.inner.map(len)
     }
+    fn start_writeback(&self, offset: u64, len: u64) {
+        self.inner.start_writeback(offset, len)
+    }
 }

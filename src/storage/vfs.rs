@@ -55,6 +55,9 @@ pub(crate) trait VfsFile: Send + Sync {
     /// supports it. Read only through `SegmentMap`, which never exposes bytes that may
     /// still change.
     fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>>;
+    /// Asks the kernel to start writing `len` bytes at `offset` back to the device,
+    /// without waiting and without making anything durable (a hint; may do nothing).
+    fn start_writeback(&self, _offset: u64, _len: u64) {}
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
@@ -246,5 +249,18 @@ impl VfsFile for RealFile {
         // still be written are never referenced (see `SegmentMap`).
         let map = unsafe { memmap2::MmapOptions::new().len(len as usize).map(&self.0)? };
         Ok(Some(map))
+    }
+
+    fn start_writeback(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain syscall on an open descriptor; no memory is passed.
+        unsafe {
+            libc::sync_file_range(
+                self.0.as_raw_fd(),
+                offset as libc::off64_t,
+                len as libc::off64_t,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
     }
 }

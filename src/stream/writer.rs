@@ -25,6 +25,8 @@ pub(crate) struct Writer {
     /// Whether the stream's directory entries are known durable (true once created or
     /// synced by this `Wal`).
     dirs_durable: bool,
+    /// Offset in the active segment below which writeback was started.
+    writeback_started: u64,
 }
 
 pub(crate) struct ActiveSegment {
@@ -49,12 +51,19 @@ const MAX_PREALLOCATION_STEP: u64 = 1 << 20;
 /// Zeros written when preallocating; also the smallest step.
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
+/// Outside `Strict` mode (where every append leaves nothing dirty) the kernel is asked
+/// to start writing back each this many bytes of frames once written, so the
+/// fdatasync that seals a segment (or a `sync`) finds little left to write instead of
+/// stalling one append for most of a segment (RocksDB's `wal_bytes_per_sync`).
+const WRITEBACK_STEP: u64 = 1 << 20;
+
 impl Writer {
     pub fn not_created() -> Self {
         Writer {
             active: None,
             written: 0,
             dirs_durable: true,
+            writeback_started: 0,
         }
     }
 
@@ -66,6 +75,7 @@ impl Writer {
             active: Some(active),
             written: 1,
             dirs_durable: false,
+            writeback_started: 0,
         }
     }
 }
@@ -140,7 +150,16 @@ impl Stream {
         }
         active.len += frame.len();
         active.next_id += count;
+        // Whole pages only: the page the next frame goes to stays out of writeback.
+        let written_pages = active.len & !4095;
         writer.written += frame.len();
+        if self.shared.options.sync_mode != SyncMode::Strict
+            && written_pages >= writer.writeback_started + WRITEBACK_STEP
+        {
+            let from = writer.writeback_started;
+            file.start_writeback(from, written_pages - from);
+            writer.writeback_started = written_pages;
+        }
         let mut view = self.view.write();
         view.active
             .as_mut()
@@ -378,6 +397,7 @@ impl Stream {
             preallocated,
             single_entry_frames: true,
         });
+        writer.writeback_started = 0;
         Ok(())
     }
 
