@@ -114,7 +114,9 @@ pub struct WalOptions {
     pub max_segment_size: u64,
     /// Soft limit of entries per segment (a batch is never split). Default `u64::MAX`.
     pub max_entries_per_segment: u64,
-    /// Bound on open segment files (file descriptors and mappings), kept in an LRU.
+    /// Bound on open segment files (file descriptors and mappings), kept in an LRU;
+    /// iterators take their file from it for each chunk they read and hold none
+    /// between reads.
     /// Default 50.
     pub max_open_segments: usize,
     /// Accepted for ironwal 0.6 compatibility. Every append is handed to the kernel

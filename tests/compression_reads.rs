@@ -407,6 +407,21 @@ fn child_fd_counter() {
         }
         assert_eq!(n, 15);
     }
+    // 100 live iterators, each inside another segment, advanced in turns: an idle one
+    // holds no descriptor.
+    let mut live: Vec<(&String, u64, WalIterator)> = names
+        .iter()
+        .flat_map(|name| (0..15).step_by(3).map(move |start| (name, start)))
+        .map(|(name, start)| (name, start, wal.iter(name, start).unwrap()))
+        .collect();
+    for step in 0..3 {
+        for (name, start, entries) in &mut live {
+            let entry = entries.next().unwrap().unwrap();
+            assert_eq!(entry, payload(name, *start + step));
+            peak = peak.max(fd_count());
+        }
+    }
+    drop(live);
     drop(wal);
     let after_close = fd_count();
     println!("FDS {baseline} {peak} {after_close}");

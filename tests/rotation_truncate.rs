@@ -522,6 +522,47 @@ fn iterator_does_not_silently_skip_entries_truncated_under_it() {
 }
 
 #[test]
+fn iterator_whose_segment_file_is_truncated_between_refills_reports_it() {
+    // StandardIo iterators hold no file between chunk refills (max_open_segments
+    // bounds descriptors): once a truncate deleted the segment, the next refill finds
+    // no file, which is the truncation, not an I/O error.
+    let tmp = TempDir::new().unwrap();
+    let mut o = opts(tmp.path());
+    o.max_entries_per_segment = 20;
+    o.read_buffer_size = 4096; // about 3 entries a chunk
+    let wal = open(&o);
+    let entry = |id: u64| payload_sized("s", id, 1200);
+    for id in 0..40 {
+        assert_eq!(wal.append("s", &entry(id)).unwrap(), id);
+    }
+    let mut it = wal.iter("s", 0).unwrap();
+    for id in 0..3 {
+        assert_eq!(it.next().unwrap().unwrap(), entry(id));
+    }
+    assert_eq!(wal.truncate("s", 20).unwrap(), 1);
+    let mut next = 3;
+    let error = loop {
+        match it.next() {
+            Some(Ok(v)) => {
+                assert_eq!(v, entry(next), "no entry is skipped");
+                next += 1;
+            }
+            Some(Err(e)) => break e,
+            None => panic!("ended at {next} without an error"),
+        }
+    };
+    assert!(next < 20, "read the whole deleted segment");
+    assert!(
+        matches!(error, Error::SegmentNotFound(id) if id == next),
+        "{error:?} at {next}"
+    );
+    assert!(it.next().is_none());
+    assert_eq!(wal.bounds("s").unwrap(), Some(20..40));
+    let rest: Vec<Vec<u8>> = wal.iter("s", 0).unwrap().map(|e| e.unwrap()).collect();
+    assert_eq!(rest, (20..40).map(entry).collect::<Vec<_>>());
+}
+
+#[test]
 fn tiny_max_segment_size_gives_one_frame_per_segment() {
     let tmp = TempDir::new().unwrap();
     let root = tmp.path().join("root");

@@ -13,9 +13,27 @@ pub(crate) struct ChunkReader {
     limit: u64,
 }
 
+/// Where a chunked reader gets its file.
+pub(crate) enum FileRef {
+    /// Held while the reader lives (recovery's scan).
+    Held(Arc<dyn VfsFile>),
+    /// Fetched for each refill and let go after it: between refills the reader holds
+    /// no descriptor, so idle iterators keep no file open past `max_open_segments`.
+    Fetched(Box<dyn Fn() -> io::Result<Arc<dyn VfsFile>> + Send + Sync>),
+}
+
+impl FileRef {
+    fn get(&self) -> io::Result<Arc<dyn VfsFile>> {
+        match self {
+            FileRef::Held(file) => Ok(file.clone()),
+            FileRef::Fetched(fetch) => fetch(),
+        }
+    }
+}
+
 enum Source {
     Chunks {
-        file: Arc<dyn VfsFile>,
+        file: FileRef,
         chunk_size: usize,
         buf: Vec<u8>,
         buf_start: u64,
@@ -25,7 +43,7 @@ enum Source {
 }
 
 impl ChunkReader {
-    pub fn new(file: Arc<dyn VfsFile>, limit: u64, chunk_size: usize) -> Self {
+    pub fn new(file: FileRef, limit: u64, chunk_size: usize) -> Self {
         ChunkReader {
             source: Source::Chunks {
                 file,
@@ -45,7 +63,7 @@ impl ChunkReader {
                 source: Source::Mapped(SegmentMap::new(map)),
                 limit,
             },
-            _ => ChunkReader::new(file, limit, chunk_size),
+            _ => ChunkReader::new(FileRef::Held(file), limit, chunk_size),
         }
     }
 
@@ -90,7 +108,7 @@ impl ChunkReader {
                 if pos < *buf_start || pos + len as u64 > buf_end {
                     let fill = len.max(*chunk_size).min((self.limit - pos) as usize);
                     buf.resize(fill, 0);
-                    read_exact_at(&**file, buf, pos)?;
+                    read_exact_at(&*file.get()?, buf, pos)?;
                     *buf_start = pos;
                 }
                 let at = (pos - *buf_start) as usize;

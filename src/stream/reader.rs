@@ -11,7 +11,7 @@ use crate::format::frame::{
 };
 use crate::format::frame_index::{FrameIndex, FrameSpan};
 use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
-use crate::storage::chunk_reader::ChunkReader;
+use crate::storage::chunk_reader::{ChunkReader, FileRef};
 use crate::storage::open_segments::{OpenSegment, SealedSegment};
 use crate::storage::scan::scan_segment;
 use crate::storage::segment_map::SegmentMap;
@@ -393,6 +393,13 @@ impl Stream {
     }
 }
 
+/// A cursor's way to a segment's file: looked up in the LRU (or reopened) for each
+/// refill of its chunk, so an iterator keeps no descriptor open between refills.
+fn fetched_file(stream: &Arc<Stream>, start_id: u64) -> FileRef {
+    let stream = stream.clone();
+    FileRef::Fetched(Box::new(move || stream.cached_segment_file(start_id)))
+}
+
 /// Bytes of the segment a cursor is walking.
 enum SegmentBytes {
     Mapped(Arc<SegmentMap>),
@@ -472,10 +479,17 @@ impl FrameCursor {
             if !readable && !self.position()? {
                 return Ok(None);
             }
-            if let Some(entry) = self.read_frame()? {
-                self.started = true;
-                self.next_id += 1;
-                return Ok(Some((self.next_id - 1, entry)));
+            match self.read_frame() {
+                Ok(Some(entry)) => {
+                    self.started = true;
+                    self.next_id += 1;
+                    return Ok(Some((self.next_id - 1, entry)));
+                }
+                Ok(None) => {}
+                // A truncate deleted the segment's file before a refill could read it:
+                // `position` skips or reports the truncated entries.
+                Err(_) if self.stream.truncated(self.next_id) => self.segment = None,
+                Err(e) => return Err(e),
             }
         }
     }
@@ -521,7 +535,7 @@ impl FrameCursor {
             let bytes = match stream.active_mapping(in_view, start_id, limit)? {
                 Some(map) => SegmentBytes::Mapped(map),
                 None => SegmentBytes::Read(ChunkReader::new(
-                    stream.segment_file(start_id)?,
+                    fetched_file(stream, start_id),
                     limit,
                     stream.shared.options.read_buffer_size,
                 )),
@@ -549,7 +563,7 @@ impl FrameCursor {
             None => {
                 let limit = segment.index.data_end;
                 let chunk = stream.shared.options.read_buffer_size;
-                let reader = ChunkReader::new(segment.file.clone(), limit, chunk);
+                let reader = ChunkReader::new(fetched_file(stream, start_id), limit, chunk);
                 (limit, SegmentBytes::Read(reader))
             }
         };

@@ -243,6 +243,14 @@ impl Stream {
 
     /// The read-write handle of a segment, from the LRU or freshly opened.
     pub(super) fn segment_file(&self, start_id: u64) -> Result<Arc<dyn VfsFile>> {
+        self.cached_segment_file(start_id).map_err(|e| {
+            let path = self.segment_path(start_id);
+            io_context(e, &format!("stream {:?}: open", self.name), &path)
+        })
+    }
+
+    /// `segment_file` without the error's context.
+    pub(super) fn cached_segment_file(&self, start_id: u64) -> std::io::Result<Arc<dyn VfsFile>> {
         let key = (self.uid, start_id);
         match self.shared.open_segments.get(key) {
             Some(OpenSegment::Active(file)) => return Ok(file),
@@ -250,11 +258,7 @@ impl Stream {
             None => {}
         }
         let path = self.segment_path(start_id);
-        let file = self
-            .shared
-            .vfs
-            .open(&path, OpenMode::ReadWrite)
-            .map_err(|e| io_context(e, &format!("stream {:?}: open", self.name), &path))?;
+        let file = self.shared.vfs.open(&path, OpenMode::ReadWrite)?;
         Ok(
             match self
                 .shared
