@@ -10,12 +10,16 @@
  * used by many threads at once; ironwal_iter, ironwal_txn and ironwal_checkpoint by
  * one thread at a time, and they stay valid after their parent is closed.
  */
-
 #ifndef IRONWAL_H
 #define IRONWAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 
 #define IRONWAL_VERSION_MAJOR 0
 #define IRONWAL_VERSION_MINOR 7
@@ -236,10 +240,6 @@ typedef struct {
  * A bug in IronWal: a Rust panic was caught at the C boundary.
  */
 #define IRONWAL_ERR_PANIC -99
-
-#ifdef __cplusplus
-extern "C" {
-#endif // __cplusplus
 
 /**
  * The library version as "MAJOR.MINOR.PATCH" (static; never free it). Equals the
@@ -761,7 +761,7 @@ void ironwal_checkpoint_free(ironwal_checkpoint *checkpoint);
 void ironwal_buf_free(ironwal_buf *buf);
 
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+} /* extern "C" */
+#endif
 
-#endif  /* IRONWAL_H */
+#endif /* IRONWAL_H */

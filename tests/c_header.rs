@@ -30,3 +30,31 @@ fn header_version_macros_match_cargo() {
         assert!(GENERATED.contains(&line), "header lacks `{}`", line.trim());
     }
 }
+
+/// Strict C compilers accept the header: C89 (no `//` comments) and C99, pedantic,
+/// every warning an error. C++ is compiled by the C++ tests.
+#[test]
+fn header_compiles_as_strict_c89_and_c99() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("uses_header.c");
+    std::fs::write(
+        &source,
+        "#include \"ironwal.h\"\nint main(void) { return ironwal_version() == 0; }\n",
+    )
+    .unwrap();
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+    for standard in ["-std=c89", "-std=c99"] {
+        let output = std::process::Command::new("cc")
+            .args([standard, "-pedantic", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
+            .arg("-I")
+            .arg(&include)
+            .arg(&source)
+            .output()
+            .expect("a C compiler (cc) on PATH");
+        assert!(
+            output.status.success(),
+            "{standard}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
