@@ -253,9 +253,9 @@ section come from those runs, not from the table above.
   one `pwrite` and one `fdatasync` with no file size or block allocation to write: the
   same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal does
   the same; the three land within a few percent of each other, so this goal is met or
-  missed by the device's noise (met in this run, 1.01×: IronWal 10,741 appends/s,
-  okaywal 10,681, `raw prealloc` 10,190; 0.976× in the previous run of record,
-  1.00–1.02× in the three runs before it).
+  missed by the device's noise (met in this run, 1.00×: IronWal 10,718 appends/s,
+  okaywal 10,714, `raw prealloc` 10,494; 1.01× and 0.976× in the two previous runs of
+  record, 1.00–1.02× in the three runs before them).
 - **W2 (8 writers, Strict; met since the previous round).** Group commit with gathering:
   the next leader waits (at most half an fsync) until as many writers wait for the next
   fsync as the last one covered, and the writer that completes the group syncs it
@@ -273,7 +273,7 @@ section come from those runs, not from the table above.
   harness of 8 writers (`perf stat`): 126,368 appends, 15,975 fdatasyncs and 1,616 futex
   calls. In the suite, the same code without the yielding measured 1.31–1.36× okaywal
   (two runs), with it 2.09–2.11× (two runs, each interleaved with okaywal and raw),
-  2.07× in the previous run of record and 2.06× in this one. The price is CPU while
+  2.07× and 2.06× in the two previous runs of record and 2.14× in this one. The price is CPU while
   writers wait: the waiters keep both vCPUs busy (3.7 s of CPU in the 2 s harness,
   against 1.4 s when they sleep), though a yield gives way to any other runnable thread.
   RocksDB's write thread makes the same trade (adaptive yielding before it blocks).
@@ -313,16 +313,17 @@ section come from those runs, not from the table above.
   lookup by name (its hash and the map's lock), the view lock, the segment lookup, the
   frame index and the header check. The suite also opens a fresh `Wal` per sample, so
   each sample loads 8 sealed frame indexes (2.7 ms measured, ~1–3% of a sample). In this
-  run: 0.802× active, 0.808× sealed (both met); in full runs this ratio has moved over
-  0.71–0.91× active and 0.69–0.81× sealed (the last eight runs), so either goal is met
-  or missed by the noise.
+  run: 0.834× active (met), 0.697× sealed (missed; 0.808× in the previous run of record,
+  same read path); in full runs this ratio has moved over 0.71–0.91× active and
+  0.69–0.81× sealed (the last nine runs), so either goal is met or missed by the noise.
 - **W5 vs upstream (≥ 10,000×).** The target is derived from the issue's figures (0.6.9
   at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments, so
   on the sealed layout its gets are far faster than that: in this run raw itself is only
-  5,850× upstream with `StandardIo` and 136× with `Mmap`, so no reader could meet the
+  5,879× upstream with `StandardIo` and 149× with `Mmap`, so no reader could meet the
   target there. On the active layout the target is met with `StandardIo`; with `Mmap` it
-  is ≥ 0.84× raw (raw is 11,966× upstream), met or missed with the W5 `Mmap` ratio above
-  (in this run 0.802×: 9,596×).
+  is ≥ 0.77× raw in this run (raw is 12,938× upstream; 11,966× in the previous run of
+  record, where it took 0.84×), met or missed with the W5 `Mmap` ratio above (in this run
+  0.834×: 10,796×, met; 0.802×: 9,596× in the previous run of record).
 - **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
   instructions an entry (callgrind), ~190 of them the `Vec` (allocate, copy, free) that
   both sides pay. IronWal: 438 (502 before the single-entry frame, 630 before that). The
@@ -332,11 +333,11 @@ section come from those runs, not from the table above.
   `crc32fast` folds. In a harness without the suite (6 interleaved runs, medians) an
   entry took 33.0 ns with `Mmap` in the active segment and 34.0 in sealed ones, against
   raw's 27.7 (0.84×, 0.81×; 35.8 against 25.3, 0.71×, before the change). In this run of
-  the suite: 0.829× and 0.826× with `StandardIo`, 0.793× and 0.789× with `Mmap`, where
-  raw's rows for the two layouts (the same work: raw ignores the layout) are within 1%
-  of each other. Over the last five runs `Mmap` measured 0.775–0.799×: short of the goal
-  by 1–3%, every time (with `StandardIo` 0.77–0.86×, where raw's two rows differed by up
-  to 25% within one run). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
+  the suite: 0.850× and 0.822× with `StandardIo`; with `Mmap` 0.825× in the active
+  segment (met) and 0.7997× in sealed ones (missed by 0.04%), where raw's rows for the
+  two layouts (the same work: raw ignores the layout) differ by 11%. In the five runs
+  before, `Mmap` measured 0.775–0.799×, short of the goal by 1–3% every time (with
+  `StandardIo` 0.77–0.86×, where raw's two rows differed by up to 25% within one run). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
   against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by its carry-less
   multiplies and shuffles, so its time follows the bytes covered (back-to-back calls:
   13.8 ns for 128 bytes, 15.1 for 144), and checking a run of 16 frames at once (so
@@ -350,8 +351,8 @@ section come from those runs, not from the table above.
   the id each reader expects, and a frame whose id was damaged could pass as valid.
   Recovery, after damage, looks for the next valid frame with a later id; a frame with a
   damaged id could be taken for it, and valid frames after it cut as a torn tail.
-- **W7 vs 0.6.9's open (met in this run; missed at 1× with `StandardIo` in the previous
-  run of record, 1.16×).** Both read the whole active segment of each stream; IronWal
+- **W7 vs 0.6.9's open (met in this run and the previous run of record; missed at 1×
+  with `StandardIo` in the one before, 1.16×).** Both read the whole active segment of each stream; IronWal
   also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
   0.6.9 only of the last one. Since this round the scan checks a single-entry frame of
   the id it expects with the same function a mapped read uses (no frame header is built
@@ -365,8 +366,9 @@ section come from those runs, not from the table above.
   those pages (34.3 MiB, page cache, not heap; 19.5 MiB before). In a child-process
   harness (interleaved opens of the 1× data, 15–20 each, medians): `StandardIo` 8.18 ms
   before, 7.22 after the scan change, against 0.6.9's 7.33; after all three,
-  `StandardIo` 6.63 ms and `Mmap` 5.74, against 0.6.9's 7.26. In this run: 0.81×
-  (`StandardIo`) and 0.63× (`Mmap`) of 0.6.9 at 1×, 0.76× and 0.83× at 10×. Of what is
+  `StandardIo` 6.63 ms and `Mmap` 5.74, against 0.6.9's 7.26. In this run: 0.76×
+  (`StandardIo`) and 0.61× (`Mmap`) of 0.6.9 at 1×, 0.92× and 0.73× at 10× (0.81×,
+  0.63×, 0.76× and 0.83× in the previous run of record). Of what is
   left, `perf` puts ~45% of a `StandardIo` open in CRC32 (with the page faults of its
   first touch of each page) and ~11% in the scan mapping's `munmap` (samples of the
   whole process); reading with `pread` instead was slower (medians 7.91–8.40 ms with 32
