@@ -45,7 +45,14 @@ fn header_compiles_as_strict_c89_and_c99() {
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     for standard in ["-std=c89", "-std=c99"] {
         let output = std::process::Command::new("cc")
-            .args([standard, "-pedantic", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
+            .args([
+                standard,
+                "-pedantic",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-fsyntax-only",
+            ])
             .arg("-I")
             .arg(&include)
             .arg(&source)
