@@ -508,6 +508,50 @@ mod tests {
         options
     }
 
+    /// Outside Strict mode each MiB of frames is handed to writeback once written:
+    /// whole 64 KiB blocks behind the write position, each byte once, from every
+    /// segment's start; in Strict mode (nothing left dirty) never.
+    #[test]
+    fn frames_are_handed_to_writeback_as_segments_fill() {
+        for mode in [SyncMode::Async, SyncMode::BatchOnly, SyncMode::Strict] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut options = WalOptions::new(dir.path());
+            options.sync_mode = mode;
+            options.max_segment_size = 3 << 20;
+            let (wal, probe) = open_with(options);
+            let entry = [7u8; 1000];
+            for _ in 0..5000 {
+                wal.append("s", &entry).unwrap(); // ~5 MB: two segments
+            }
+            let writebacks = probe.writebacks.lock().clone();
+            if mode == SyncMode::Strict {
+                assert_eq!(writebacks, [], "{mode:?}");
+                continue;
+            }
+            let mut segment_end = 0;
+            for &(offset, len) in &writebacks {
+                // A new segment starts over at 0; within one, ranges follow each other.
+                assert!(
+                    offset == 0 || offset == segment_end,
+                    "{mode:?}: {writebacks:?}"
+                );
+                assert!(len >= 1 << 20, "{mode:?}: {writebacks:?}");
+                assert_eq!((offset + len) % (64 << 10), 0, "{mode:?}: {writebacks:?}");
+                segment_end = offset + len;
+            }
+            let starts = writebacks
+                .iter()
+                .filter(|&&(offset, _)| offset == 0)
+                .count();
+            assert_eq!(starts, 2, "{mode:?}: one run per segment: {writebacks:?}");
+            let handed: u64 = writebacks.iter().map(|&(_, len)| len).sum();
+            assert!(
+                handed >= 3_000_000,
+                "{mode:?}: only {handed} bytes handed over"
+            );
+        }
+    }
+
     #[test]
     fn open_reads_only_active_segments() {
         let dir = tempfile::tempdir().unwrap();

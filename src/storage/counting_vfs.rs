@@ -1,6 +1,6 @@
-//! Test-only `Vfs` over the real file system that counts fdatasyncs and bytes read and
-//! can make fdatasyncs fail, to test poisoning, group commit and what open reads
-//! through the engine's real seam.
+//! Test-only `Vfs` over the real file system that counts fdatasyncs and bytes read,
+//! records the ranges handed to writeback and can make fdatasyncs fail, to test
+//! poisoning, group commit and what open reads through the engine's real seam.
 
 use super::vfs::{DirEntry, OpenMode, RealFs, Vfs, VfsFile};
 use std::io;
@@ -13,6 +13,8 @@ pub(crate) struct SyncProbe {
     pub data_syncs: AtomicU64,
     pub fail_data_sync: AtomicBool,
     pub bytes_read: AtomicU64,
+    /// `(offset, len)` of each `start_writeback`, in call order.
+    pub writebacks: parking_lot::Mutex<Vec<(u64, u64)>>,
 }
 
 pub(crate) struct CountingVfs(pub Arc<SyncProbe>);
@@ -78,6 +80,7 @@ impl VfsFile for CountingFile {
         self.inner.map(len)
     }
     fn start_writeback(&self, offset: u64, len: u64) {
+        self.probe.writebacks.lock().push((offset, len));
         self.inner.start_writeback(offset, len)
     }
 }

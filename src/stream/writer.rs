@@ -56,6 +56,9 @@ static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 /// fdatasync that seals a segment (or a `sync`) finds little left to write instead of
 /// stalling one append for most of a segment (RocksDB's `wal_bytes_per_sync`).
 const WRITEBACK_STEP: u64 = 1 << 20;
+/// Writeback is started for whole blocks of this size (a multiple of any page size),
+/// so the page the next frame goes to is never under writeback.
+const WRITEBACK_ALIGN: u64 = 64 << 10;
 
 impl Writer {
     pub fn not_created() -> Self {
@@ -150,15 +153,14 @@ impl Stream {
         }
         active.len += frame.len();
         active.next_id += count;
-        // Whole pages only: the page the next frame goes to stays out of writeback.
-        let written_pages = active.len & !4095;
+        let written_blocks = active.len & !(WRITEBACK_ALIGN - 1);
         writer.written += frame.len();
         if self.shared.options.sync_mode != SyncMode::Strict
-            && written_pages >= writer.writeback_started + WRITEBACK_STEP
+            && written_blocks >= writer.writeback_started + WRITEBACK_STEP
         {
             let from = writer.writeback_started;
-            file.start_writeback(from, written_pages - from);
-            writer.writeback_started = written_pages;
+            file.start_writeback(from, written_blocks - from);
+            writer.writeback_started = written_blocks;
         }
         let mut view = self.view.write();
         view.active
