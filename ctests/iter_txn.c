@@ -125,6 +125,18 @@ static void test_iteration(const char *root) {
         uint64_t first = SENTINEL_ID, next = SENTINEL_ID;
         CHECK_STATUS(ironwal_bounds(wal, "missing", &first, &next), IRONWAL_NOT_FOUND);
     }
+    /* An iterator made before a stream's first append follows it. */
+    it = NULL;
+    CHECK_OK(ironwal_iter_new(wal, "later", 0, &it));
+    CHECK_STATUS(ironwal_iter_next(it, &id, &data, &len), IRONWAL_END);
+    CHECK_OK(ironwal_append(wal, "later", CT_BYTES("first"), 5, &id));
+    id = SENTINEL_ID;
+    if (CHECK_OK(ironwal_iter_next(it, &id, &data, &len))) {
+        CHECK_EQ(id, 0);
+        CHECK_BYTES(data, len, "first", 5);
+    }
+    CHECK_STATUS(ironwal_iter_next(it, &id, &data, &len), IRONWAL_END);
+    ironwal_iter_free(it);
     /* Invalid stream names: out untouched. */
     it = sentinel;
     CHECK_STATUS(ironwal_iter_new(wal, "", 0, &it), IRONWAL_ERR_INVALID_ARGUMENT);

@@ -497,8 +497,8 @@ ironwal_status ironwal_bounds(ironwal_wal *wal,
 
 /**
  * Creates an iterator over `stream` from `start_id` (from the first retained entry if
- * `start_id` was truncated) and writes it to `*out`. A missing stream gives an iterator
- * that is at its end. It also sees entries appended after it was created.
+ * `start_id` was truncated) and writes it to `*out`. It also sees entries appended
+ * after it was created, even to a stream that held nothing then.
  *
  * # Safety
  * `wal` is NULL or live; `stream` NUL-terminated; `out` NULL or writable.

@@ -610,7 +610,8 @@ public:
     }
 
     /// An iterator over `stream` from `start_id` (from the first retained entry if
-    /// that was truncated); at its end at once for a missing stream.
+    /// that was truncated); at its end at once for a missing stream, until entries are
+    /// appended to it.
     iterator iter(std::string_view stream, std::uint64_t start_id = 0) {
         ironwal_iter *handle = nullptr;
         detail::check(ironwal_iter_new(handle_, name(stream).get(), start_id, &handle));

@@ -5,8 +5,8 @@ use crate::Result;
 use std::sync::Arc;
 
 /// Yields the entries of a stream in id order, crossing segments; made by
-/// [`Wal::iter`](crate::Wal::iter). It sees entries appended after it was created
-/// (an iterator over a stream that held nothing then stays empty). After an error it
+/// [`Wal::iter`](crate::Wal::iter). It sees entries appended after it was created,
+/// also to a stream that held nothing then. After an error it
 /// yields nothing more. If a concurrent `truncate` deletes entries it has not reached
 /// after it yielded one, it yields
 /// [`Error::SegmentNotFound`](crate::Error::SegmentNotFound).
@@ -30,8 +30,7 @@ pub struct WalIterator {
     cursor: Option<FrameCursor>,
 }
 
-/// The stream and the id of the next entry (`None` once exhausted by an error, or for
-/// a stream that did not exist).
+/// The stream and the id of the next entry (`None` after an error).
 impl std::fmt::Debug for WalIterator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let cursor = self.cursor.as_ref();
@@ -50,9 +49,9 @@ pub struct WalIdIterator {
 }
 
 impl WalIterator {
-    pub(crate) fn new(stream: Option<Arc<Stream>>, start_id: u64) -> Self {
+    pub(crate) fn new(stream: Arc<Stream>, start_id: u64) -> Self {
         WalIterator {
-            cursor: stream.map(|stream| FrameCursor::new(stream, start_id)),
+            cursor: Some(FrameCursor::new(stream, start_id)),
         }
     }
 

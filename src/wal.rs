@@ -89,12 +89,12 @@ pub struct Wal {
     engine: Arc<Engine>,
 }
 
-/// The root and the number of streams (so `Result<Wal>` has `unwrap_err`).
+/// The root and the number of streams holding data (so `Result<Wal>` has `unwrap_err`).
 impl std::fmt::Debug for Wal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wal")
             .field("root", &self.root())
-            .field("streams", &self.engine.streams.read().len())
+            .field("streams", &self.streams().len())
             .finish_non_exhaustive()
     }
 }
@@ -197,8 +197,9 @@ impl Wal {
         Ok(self.engine.streams.read().get(name).cloned())
     }
 
-    /// The stream named `name`; created in memory if new (on disk by its first append).
-    fn stream_for_write(&self, name: &str) -> Result<Arc<Stream>> {
+    /// The stream named `name`; created in memory if new (on disk by its first append),
+    /// so an iterator made before the first append follows it.
+    fn stream_or_create(&self, name: &str) -> Result<Arc<Stream>> {
         if let Some(stream) = self.stream(name)? {
             return Ok(stream);
         }
@@ -228,7 +229,7 @@ impl Wal {
     pub fn append(&self, stream: &str, entry: &[u8]) -> Result<u64> {
         let durable = self.engine.shared.options.sync_mode == SyncMode::Strict;
         Ok(self
-            .stream_for_write(stream)?
+            .stream_or_create(stream)?
             .append(&[entry], durable)?
             .start)
     }
@@ -250,7 +251,7 @@ impl Wal {
     /// ```
     pub fn append_batch(&self, stream: &str, entries: &[&[u8]]) -> Result<Range<u64>> {
         let durable = self.engine.shared.options.sync_mode != SyncMode::Async;
-        self.stream_for_write(stream)?.append(entries, durable)
+        self.stream_or_create(stream)?.append(entries, durable)
     }
 
     /// A transaction that collects entries in memory and appends them as one batch
@@ -313,7 +314,8 @@ impl Wal {
     }
 
     /// Entries from `start_id` on, in id order, across segments (from the first
-    /// retained entry if `start_id` was truncated). Empty for a missing stream.
+    /// retained entry if `start_id` was truncated). The iterator also yields entries
+    /// appended after it was made, even to a stream that held nothing then.
     ///
     /// ```
     /// # use ironwal::{Wal, WalOptions};
@@ -323,12 +325,15 @@ impl Wal {
     /// wal.append_batch("s", &[b"a", b"b", b"c"])?;
     /// let entries = wal.iter("s", 1)?.collect::<ironwal::Result<Vec<_>>>()?;
     /// assert_eq!(entries, [b"b".to_vec(), b"c".to_vec()]);
-    /// assert_eq!(wal.iter("missing", 0)?.count(), 0);
+    /// let mut later = wal.iter("later", 0)?;
+    /// assert!(later.next().is_none());
+    /// wal.append("later", b"x")?;
+    /// assert_eq!(later.next().transpose()?, Some(b"x".to_vec()));
     /// # Ok(())
     /// # }
     /// ```
     pub fn iter(&self, stream: &str, start_id: u64) -> Result<WalIterator> {
-        Ok(WalIterator::new(self.stream(stream)?, start_id))
+        Ok(WalIterator::new(self.stream_or_create(stream)?, start_id))
     }
 
     /// Like [`Wal::iter`], yielding `(id, entry)` pairs.

@@ -384,6 +384,46 @@ fn missing_stream_behaviour() {
 }
 
 #[test]
+fn an_iterator_made_before_the_first_append_follows_the_stream() {
+    let tmp = TempDir::new().unwrap();
+    let wal = open(&opts(tmp.path()));
+    let mut from_start = wal.iter_with_ids("new", 0).unwrap();
+    let mut from_two = wal.iter("new", 2).unwrap();
+    assert!(from_start.next().is_none());
+    assert!(from_two.next().is_none());
+    assert_eq!(
+        wal.streams(),
+        Vec::<String>::new(),
+        "an iterator alone makes no stream"
+    );
+    wal.sync_all().unwrap();
+    append_n(&wal, "new", 4);
+    assert_eq!(from_start.next().unwrap().unwrap(), (0, payload("new", 0)));
+    assert_eq!(from_two.next().unwrap().unwrap(), payload("new", 2));
+    assert_eq!(from_two.next().unwrap().unwrap(), payload("new", 3));
+    assert!(from_two.next().is_none());
+
+    // A consumer on another thread tails a stream its producer has not started yet.
+    let mut tail = wal.iter("tail", 0).unwrap();
+    let consumer = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        while got.len() < 50 {
+            match tail.next() {
+                Some(entry) => got.push(entry.unwrap()),
+                None => std::thread::yield_now(),
+            }
+        }
+        got
+    });
+    append_n(&wal, "tail", 50);
+    let got = consumer.join().unwrap();
+    assert_eq!(
+        got,
+        (0..50).map(|id| payload("tail", id)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn clones_share_state() {
     let tmp = TempDir::new().unwrap();
     let wal = open(&opts(tmp.path()));

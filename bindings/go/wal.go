@@ -186,7 +186,8 @@ func (w *WAL) SyncAll() error {
 }
 
 // Iter returns an iterator over stream from fromID (from the first retained entry if
-// fromID was truncated). A missing stream gives an iterator at its end.
+// fromID was truncated). It also yields entries appended after it was made, even to a
+// stream that held nothing then.
 func (w *WAL) Iter(stream string, fromID uint64) (*Iterator, error) {
 	name, err := cString("Iter", "stream", stream)
 	if err != nil {
