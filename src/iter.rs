@@ -27,6 +27,7 @@ use std::sync::Arc;
 /// # }
 /// ```
 pub struct WalIterator {
+    /// `None` after an error.
     cursor: Option<FrameCursor>,
 }
 
