@@ -1,7 +1,7 @@
 //! `WalIterator` and `WalIdIterator`: the public faces of a stream cursor.
 
 use crate::stream::{FrameCursor, Stream};
-use crate::Result;
+use crate::{Error, Result};
 use std::sync::Arc;
 
 /// Yields the entries of a stream in id order, crossing segments; made by
@@ -29,6 +29,8 @@ use std::sync::Arc;
 pub struct WalIterator {
     /// `None` after an error.
     cursor: Option<FrameCursor>,
+    /// After a `CrcMismatch`: the stream and file it was found in (C messages).
+    failed_in: Option<String>,
 }
 
 /// The stream and the id of the next entry (`None` after an error).
@@ -53,6 +55,7 @@ impl WalIterator {
     pub(crate) fn new(stream: Arc<Stream>, start_id: u64) -> Self {
         WalIterator {
             cursor: Some(FrameCursor::new(stream, start_id)),
+            failed_in: None,
         }
     }
 
@@ -74,10 +77,18 @@ impl WalIterator {
             Ok(Some(entry)) => Some(Ok(entry)),
             Ok(None) => None,
             Err(e) => {
-                self.cursor = None;
+                let cursor = self.cursor.take()?;
+                if matches!(e, Error::CrcMismatch { .. }) {
+                    self.failed_in = cursor.describe_next();
+                }
                 Some(Err(e))
             }
         }
+    }
+
+    /// The stream and file of the `CrcMismatch` the iterator stopped at.
+    pub(crate) fn failed_in(&self) -> Option<&str> {
+        self.failed_in.as_deref()
     }
 
     pub(crate) fn with_ids(self) -> WalIdIterator {

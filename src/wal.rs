@@ -197,6 +197,11 @@ impl Wal {
         Ok(self.engine.streams.read().get(name).cloned())
     }
 
+    /// Names stream `name` and the segment file holding `id` (for C messages).
+    pub(crate) fn describe_id(&self, name: &str, id: u64) -> Option<String> {
+        self.stream(name).ok()??.describe_id(id)
+    }
+
     /// The stream named `name`; created in memory if new (on disk by its first append),
     /// so an iterator made before the first append follows it.
     fn stream_or_create(&self, name: &str) -> Result<Arc<Stream>> {

@@ -73,7 +73,7 @@ pub unsafe extern "C" fn ironwal_iter_next(
         let Some(next) = iter.entries.next_with_id() else {
             return IRONWAL_END;
         };
-        let (id, entry) = try_status!(next);
+        let (id, entry) = try_status!(next, in || iter.entries.failed_in().map(str::to_owned));
         iter.current = entry;
         // SAFETY: checked non-NULL; writable per the contract.
         unsafe {

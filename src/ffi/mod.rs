@@ -27,12 +27,19 @@ macro_rules! ffi_boundary {
     }};
 }
 
-/// Returns early from a status-returning body with the status of an error.
+/// Returns early from a status-returning body with the status of an error. With
+/// `in $place`, a `CrcMismatch` is reported with the stream and file `$place` names.
 macro_rules! try_status {
     ($result:expr) => {
         match $result {
             Ok(value) => value,
             Err(error) => return $crate::ffi::status::fail(error),
+        }
+    };
+    ($result:expr, in $place:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => return $crate::ffi::status::fail_in(error, $place),
         }
     };
 }

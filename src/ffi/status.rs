@@ -69,6 +69,19 @@ pub(crate) fn fail(error: Error) -> ironwal_status {
     fail_with(status_of(&error), error.to_string())
 }
 
+/// `fail`, naming the stream and file `place` gives for a `CrcMismatch`: the Rust
+/// variant's fields are fixed (ironwal 0.6), so its own message has only the offset.
+pub(crate) fn fail_in(error: Error, place: impl FnOnce() -> Option<String>) -> ironwal_status {
+    let place = match error {
+        Error::CrcMismatch { .. } => place(),
+        _ => None,
+    };
+    match place {
+        Some(place) => fail_with(status_of(&error), format!("{place}: {error}")),
+        None => fail(error),
+    }
+}
+
 /// The status of an engine error.
 pub(crate) fn status_of(error: &Error) -> ironwal_status {
     match error {

@@ -186,7 +186,7 @@ pub unsafe extern "C" fn ironwal_get(
         // SAFETY: per this function's contract.
         let (wal, stream) = unsafe { (arg!(handle(wal, "wal")), arg!(utf8(stream, "stream"))) };
         let out_buf = arg!(out(out_buf, "out"));
-        match try_status!(wal.wal.get(stream, id)) {
+        match try_status!(wal.wal.get(stream, id), in || wal.wal.describe_id(stream, id)) {
             Some(entry) => {
                 // SAFETY: checked non-NULL; writable per the contract.
                 unsafe { out_buf.write(ironwal_buf::from_vec(entry)) };
@@ -223,7 +223,9 @@ pub unsafe extern "C" fn ironwal_get_into(
                 format!("buf is NULL but cap is {cap}"),
             );
         }
-        let Some(entry) = try_status!(wal.wal.get(stream, id)) else {
+        let Some(entry) =
+            try_status!(wal.wal.get(stream, id), in || wal.wal.describe_id(stream, id))
+        else {
             return IRONWAL_NOT_FOUND;
         };
         // SAFETY: checked non-NULL; writable per the contract.

@@ -187,6 +187,18 @@ impl Stream {
         segment_path(&self.dir, start_id)
     }
 
+    /// Names the stream and the segment file that holds `id`, for messages that
+    /// cannot carry them otherwise (`Error::CrcMismatch` has fixed fields).
+    pub fn describe_id(&self, id: u64) -> Option<String> {
+        let view = self.view.read();
+        let start_id = match &view.active {
+            Some(active) if id >= active.start_id => active.start_id,
+            _ => view.sealed_holding(id)?.start_id,
+        };
+        drop(view);
+        Some(self.describe(&self.segment_path(start_id)))
+    }
+
     /// Names the stream and a file in messages.
     fn describe(&self, path: &Path) -> String {
         format!("stream {:?}, {}", self.name, path.display())

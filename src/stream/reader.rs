@@ -435,6 +435,11 @@ impl FrameCursor {
         self.next_id
     }
 
+    /// The stream and segment file of the entry the cursor reads next.
+    pub fn describe_next(&self) -> Option<String> {
+        self.stream.describe_id(self.next_id)
+    }
+
     pub fn new(stream: Arc<Stream>, start_id: u64) -> Self {
         FrameCursor {
             stream,
