@@ -1,6 +1,8 @@
 //! The checked-in C header is exactly what cbindgen generates from `src/ffi`, and its
 //! version macros equal Cargo's version. Run with `IRONWAL_BLESS=1` to refresh it.
 
+mod native;
+
 use std::path::Path;
 
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/ironwal.h"));
@@ -42,9 +44,8 @@ fn header_compiles_as_strict_c89_and_c99() {
         "#include \"ironwal.h\"\nint main(void) { return ironwal_version() == 0; }\n",
     )
     .unwrap();
-    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     for standard in ["-std=c89", "-std=c99"] {
-        let output = std::process::Command::new("cc")
+        let output = native::compiler()
             .args([
                 standard,
                 "-pedantic",
@@ -54,10 +55,10 @@ fn header_compiles_as_strict_c89_and_c99() {
                 "-fsyntax-only",
             ])
             .arg("-I")
-            .arg(&include)
+            .arg(native::include_dir())
             .arg(&source)
             .output()
-            .expect("a C compiler (cc) on PATH");
+            .expect("the C compiler runs");
         assert!(
             output.status.success(),
             "{standard}: {}",
