@@ -101,9 +101,8 @@ pub enum CorruptionPolicy {
 /// ```
 ///
 /// [`Wal::new`](crate::Wal::new) fails with [`Error::Config`](crate::Error::Config) for
-/// a zero `max_segment_size`, `max_entries_per_segment`, `max_open_segments` or
-/// `read_buffer_size`, an empty `root_path`, or `Lz4` without the `compression`
-/// feature.
+/// a zero `max_segment_size`, `max_entries_per_segment` or `max_open_segments`, an
+/// empty `root_path`, or `Lz4` without the `compression` feature.
 #[derive(Debug, Clone)]
 pub struct WalOptions {
     /// Directory holding one sub-directory per stream and the `.lock` file; created
@@ -122,7 +121,8 @@ pub struct WalOptions {
     /// Accepted for ironwal 0.6 compatibility. Every append is handed to the kernel
     /// before it returns, so no user-space write buffer exists.
     pub write_buffer_size: usize,
-    /// Size of the chunks iterators and recovery read at a time. Default 128 KiB.
+    /// Size of the chunks iterators and recovery read at a time, at least 4 KiB (a
+    /// smaller value, 0 included, reads 4 KiB). Default 128 KiB.
     pub read_buffer_size: usize,
     /// Byte budget of the cache of decoded frames; `None` (the default) disables it.
     pub block_cache_size: Option<u64>,
@@ -182,9 +182,6 @@ impl WalOptions {
         }
         if self.max_open_segments == 0 {
             return Err(Config("max_open_segments must be at least 1".into()));
-        }
-        if self.read_buffer_size == 0 {
-            return Err(Config("read_buffer_size must be greater than 0".into()));
         }
         if self.compression == CompressionType::Lz4 && !cfg!(feature = "compression") {
             return Err(Config(

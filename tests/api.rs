@@ -531,6 +531,109 @@ fn second_open_in_same_process_is_locked() {
     assert!(matches!(open_err(&o), Error::Locked(_)));
 }
 
+#[test]
+fn options_the_engine_cannot_honour_are_config_errors_and_create_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let root = tmp.path().join("root");
+    type BreakIt = fn(&mut WalOptions);
+    let cases: [(&str, BreakIt); 4] = [
+        ("max_segment_size", |o| o.max_segment_size = 0),
+        ("max_entries_per_segment", |o| o.max_entries_per_segment = 0),
+        ("max_open_segments", |o| o.max_open_segments = 0),
+        ("root_path", |o| o.root_path = PathBuf::new()),
+    ];
+    for (field, break_it) in cases {
+        let mut o = opts(&root);
+        break_it(&mut o);
+        match open_err(&o) {
+            Error::Config(why) => assert!(why.contains(field), "{field}: {why}"),
+            other => panic!("{field}: expected Config, got {other:?}"),
+        }
+        assert!(!root.exists(), "{field}: nothing is created");
+    }
+}
+
+#[test]
+fn a_zero_read_buffer_size_reads_in_the_smallest_chunk_as_0_6_accepted_it() {
+    let tmp = TempDir::new().unwrap();
+    let mut o = opts(tmp.path());
+    o.read_buffer_size = 0;
+    o.max_entries_per_segment = 100;
+    {
+        let wal = open(&o);
+        append_n(&wal, "s", 250);
+        assert_stream(&wal, "s", 0..250);
+    }
+    // Recovery scans the active segment with the same chunk size.
+    assert_stream(&open(&o), "s", 0..250);
+}
+
+#[test]
+fn error_messages_read_as_ironwal_0_6s() {
+    let cases = [
+        (Error::Io(std::io::Error::other("gone")), "I/O Error: gone"),
+        (Error::Corruption("bad".into()), "Data Corruption: bad"),
+        (
+            Error::CrcMismatch {
+                expected: 0xdead,
+                actual: 0xbeef,
+                offset: 42,
+            },
+            "CRC32 Checksum Mismatch: expected 0xdead, got 0xbeef at offset 42",
+        ),
+        (Error::Config("cfg".into()), "Configuration Error: cfg"),
+        (Error::SegmentNotFound(7), "Segment not found for ID: 7"),
+        (Error::StreamNotFound("s".into()), "Stream not found: s"),
+        (
+            Error::InvalidFilename("f".into()),
+            "Invalid filename format in WAL directory: f",
+        ),
+        (Error::Serialization("x".into()), "Serialization Error: x"),
+        (
+            Error::CheckpointNotFound("c".into()),
+            "Checkpoint not found: c",
+        ),
+        (
+            Error::CheckpointCorrupted {
+                offset: 3,
+                reason: "r".into(),
+            },
+            "Checkpoint corrupted at offset 3: r",
+        ),
+        (
+            Error::ShardCountMismatch {
+                expected: 4,
+                found: 8,
+            },
+            "Shard count mismatch: expected 4, found 8",
+        ),
+        (
+            Error::InvalidCheckpointId("i".into()),
+            "Invalid checkpoint ID: i",
+        ),
+        (Error::NoCheckpoints, "No checkpoints available"),
+    ];
+    for (error, message) in cases {
+        assert_eq!(error.to_string(), message);
+    }
+}
+
+#[test]
+fn an_io_error_names_its_file_and_keeps_the_os_error_as_its_source() {
+    let tmp = TempDir::new().unwrap();
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let Error::Io(e) = open_err(&opts(&file.join("root"))) else {
+        panic!("expected Error::Io");
+    };
+    assert_eq!(e.kind(), std::io::ErrorKind::NotADirectory);
+    assert!(e.to_string().contains(&file.display().to_string()), "{e}");
+    let os = std::error::Error::source(&e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .expect("the OS error is the source");
+    assert_eq!(os.raw_os_error(), Some(libc::ENOTDIR));
+}
+
 // ---------------------------------------------------------------------------------
 // The usage guide's examples, unchanged.
 // ---------------------------------------------------------------------------------

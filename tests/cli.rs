@@ -110,7 +110,7 @@ fn usage_errors_and_help() {
     events_root(dir.path());
     let (status, _, stderr) = run_on("dump", dir.path(), &["nosuch"]);
     assert_eq!(status, 2);
-    assert!(stderr.contains("stream not found: \"nosuch\""), "{stderr}");
+    assert!(stderr.contains("Stream not found: nosuch"), "{stderr}");
     let (status, _, stderr) = run_on("checkpoints", dir.path(), &[]);
     assert_eq!(status, 2);
     assert!(stderr.contains("is not a sharded WAL root"), "{stderr}");
@@ -301,7 +301,7 @@ fn damage_followed_by_valid_frames_is_cut_only_when_asked() {
         .collect();
     assert!(lines(&out).contains(&format!("13 {hex}").as_str()));
     assert!(
-        stderr.contains("ironwal: id 12: CRC32 mismatch"),
+        stderr.contains("ironwal: id 12: CRC32 Checksum Mismatch"),
         "{stderr}"
     );
 
@@ -355,11 +355,11 @@ fn missing_and_damaged_indexes_are_rebuilt_as_the_engine_wrote_them() {
             index(root, 0).display()
         ),
         format!(
-            "{}: data corruption: frame index of segment 10: CRC mismatch [repair rewrites it]",
+            "{}: Data Corruption: frame index of segment 10: CRC mismatch [repair rewrites it]",
             index(root, 10).display()
         ),
         format!(
-            "{}: data corruption: frame index of segment 20: no index magic [repair rewrites it]",
+            "{}: Data Corruption: frame index of segment 20: no index magic [repair rewrites it]",
             index(root, 20).display()
         ),
         "3 problems found (`ironwal repair DIR` fixes those it can)".to_string(),
@@ -458,7 +458,7 @@ fn leftovers_and_misplaced_segments_are_reported() {
     );
     assert_eq!(lines(&out)[0], misplaced, "{out}");
     assert!(
-        out.contains(": opening the WAL fails: data corruption: "),
+        out.contains(": opening the WAL fails: Data Corruption: "),
         "{out}"
     );
     assert_eq!(

@@ -177,7 +177,7 @@ fn go_example_writes_a_wal_rust_reads() {
             "IronWal {version}\nWritten entry at ID: {id}\nRead: \"Hello, IronWal!\"\n\
              Batch written to IDs {batch} to {end}\n  {batch}: Transaction Start\n  \
              {b1}: Update A\n  {b2}: Update B\nAppending to an empty stream name: \
-             ironwal: Append: IRONWAL_ERR_INVALID_ARGUMENT: invalid stream name: stream \
+             ironwal: Append: IRONWAL_ERR_INVALID_ARGUMENT: Invalid stream name: stream \
              name is empty\n",
             version = env!("CARGO_PKG_VERSION"),
             end = batch + 3,

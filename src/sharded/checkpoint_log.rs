@@ -6,7 +6,7 @@
 //! valid records is skipped under `CorruptionPolicy::Truncate` and refused under
 //! `Error`. Lookups are served from memory: nothing rescans the file.
 
-use crate::error::io_context;
+use crate::error::{io_context, io_error_in};
 use crate::format::checkpoint_record::{
     encode_log_header, is_log_header, CheckpointRecord, LOG_HEADER_LEN,
 };
@@ -257,12 +257,9 @@ impl CheckpointLog {
             write_all_at(&*self.file, &bytes, self.len).and_then(|()| self.file.sync_data());
         if let Err(e) = written {
             let _ = self.file.set_len(self.len);
-            let message = format!(
-                "{}: write or fsync of a checkpoint failed: {e}",
-                path.display()
-            );
-            self.failure = Some(message.clone());
-            return Err(Error::Io(std::io::Error::new(e.kind(), message)));
+            let context = format!("{}: write or fsync of a checkpoint failed", path.display());
+            self.failure = Some(format!("{context}: {e}"));
+            return Err(Error::Io(io_error_in(context, e)));
         }
         let offset = self.len;
         self.len += bytes.len() as u64;

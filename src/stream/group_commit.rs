@@ -22,6 +22,7 @@
 //! opened. Invariant: `durable <= written`, and every byte below `durable` is on
 //! stable storage.
 
+use crate::error::io_error_in;
 use crate::storage::vfs::VfsFile;
 use crate::{Error, Result};
 use parking_lot::{Mutex, MutexGuard};
@@ -293,9 +294,9 @@ impl GroupCommit {
                 Ok(())
             }
             Ok((Err(e), _, what)) => {
-                let message = format!("fdatasync of {} failed: {e}", what());
-                state.failure.get_or_insert(message.clone());
-                Err(Error::Io(std::io::Error::new(e.kind(), message)))
+                let context = format!("fdatasync of {} failed", what());
+                state.failure.get_or_insert(format!("{context}: {e}"));
+                Err(Error::Io(io_error_in(context, e)))
             }
             Err(e) => Err(e),
         }

@@ -5,7 +5,7 @@
 
 use super::group_commit::SyncTarget;
 use super::{index_path, SealedRef, Stream, View};
-use crate::error::io_context;
+use crate::error::{io_context, io_error_in};
 use crate::format::frame::EncodedFrame;
 use crate::format::frame_index::FrameIndex;
 use crate::format::segment_header::SegmentHeader;
@@ -238,9 +238,9 @@ impl Stream {
     /// Poisons the stream after a failed fsync (or an operation that may have left
     /// something not durable) and returns the error.
     fn fsync_failed(&self, what: String, e: std::io::Error) -> Error {
-        let message = format!("stream {:?}: {what} failed: {e}", self.name);
-        self.group_commit.poison(message.clone());
-        Error::Io(std::io::Error::new(e.kind(), message))
+        let context = format!("stream {:?}: {what} failed", self.name);
+        self.group_commit.poison(format!("{context}: {e}"));
+        Error::Io(io_error_in(context, e))
     }
 
     /// The read-write handle of a segment, from the LRU or freshly opened.
