@@ -106,6 +106,16 @@ struct Engine {
     _root_lock: Box<dyn Send + Sync>,
 }
 
+/// A clean close: each active segment ends at its last frame, trimmed while the root
+/// is still locked (fields, the lock among them, drop after this).
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for stream in self.streams.get_mut().values() {
+            stream.trim_at_close();
+        }
+    }
+}
+
 impl Wal {
     /// Opens (creating if needed) the WAL at `options.root_path`, recovering every
     /// stream. Fails with [`Error::Locked`] while another `Wal` (in this or another

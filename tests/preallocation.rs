@@ -1,7 +1,10 @@
 //! Preallocated segments (`SyncMode::Strict`): the active segment is zero-filled ahead
-//! of its frames (format version 2 and later, flag `PREALLOCATED`), the zeros are free space on
-//! reopen under every corruption policy, a torn frame inside them is still a torn tail,
-//! and sealing trims them.
+//! of its frames (format version 2 and later, flag `PREALLOCATED`); a clean close and
+//! sealing trim the zeros; after a crash they are free space under every corruption
+//! policy (trimmed on reopen), and a torn frame inside them is still a torn tail.
+//!
+//! A crash is taken as a copy of the root made while the `Wal` is open: what `kill -9`
+//! leaves (every append is in the kernel when it returns).
 
 mod common;
 
@@ -26,6 +29,13 @@ fn frames_end(segment: &Path) -> u64 {
     (last as u64 + 1).next_multiple_of(8)
 }
 
+/// A copy of `root`, made into a fresh directory while `_open` (its `Wal`) is open.
+fn crashed_copy(_open: &Wal, root: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(root, copy.path());
+    copy
+}
+
 fn header_version_and_flags(segment: &Path) -> (u16, u32) {
     let bytes = read_all(segment);
     (
@@ -35,28 +45,84 @@ fn header_version_and_flags(segment: &Path) -> (u16, u32) {
 }
 
 #[test]
-fn strict_segments_are_zero_filled_ahead_and_reopen_clean_under_error_policy() {
+fn strict_segments_are_zero_filled_ahead_and_trimmed_by_a_clean_close() {
     let tmp = tempfile::tempdir().unwrap();
     let mut o = strict(tmp.path());
     let segment = tmp.path().join("s").join(seg_file(0));
-    {
-        let wal = open(&o);
-        append_n(&wal, "s", 10);
-        assert_eq!(header_version_and_flags(&segment), (3, 1));
-        let end = frames_end(&segment);
-        assert!(
-            file_len(&segment) >= 64 * 1024 && file_len(&segment) > end,
-            "{} bytes of file for {end} bytes of frames: not preallocated",
-            file_len(&segment)
-        );
-    }
+    let wal = open(&o);
+    append_n(&wal, "s", 10);
+    assert_eq!(header_version_and_flags(&segment), (3, 1));
+    let end = frames_end(&segment);
+    assert!(
+        file_len(&segment) >= 64 * 1024 && file_len(&segment) > end,
+        "{} bytes of file for {end} bytes of frames: not preallocated",
+        file_len(&segment)
+    );
+    let crashed = crashed_copy(&wal, tmp.path());
+    let clone = wal.clone();
+    drop(wal);
+    assert!(file_len(&segment) > end, "a clone keeps the Wal open");
+    drop(clone);
+    assert_eq!(file_len(&segment), end, "the last clone trims");
+
     o.on_corruption = CorruptionPolicy::Error;
     let wal = open(&o);
     assert_stream(&wal, "s", 0..10);
     assert_eq!(wal.append("s", &payload("s", 10)).unwrap(), 10);
     drop(wal);
+    assert_stream(&open(&o), "s", 0..11);
+
+    // After a crash the zeros are free space, trimmed on open.
+    let crashed_segment = crashed.path().join("s").join(seg_file(0));
+    assert!(file_len(&crashed_segment) > end);
+    o.root_path = crashed.path().to_path_buf();
     let wal = open(&o);
-    assert_stream(&wal, "s", 0..11);
+    assert_eq!(file_len(&crashed_segment), end, "trimmed on open");
+    assert_stream(&wal, "s", 0..10);
+    assert_eq!(wal.append("s", &payload("s", 10)).unwrap(), 10);
+    assert!(file_len(&crashed_segment) > frames_end(&crashed_segment));
+    drop(wal);
+    assert_stream(&open(&o), "s", 0..11);
+}
+
+/// What a user damaging a cleanly closed segment from outside expects: its file ends at
+/// its last frame, so zeros appended are cut back and a cut into the end tears the last
+/// frame.
+#[test]
+fn damage_at_the_end_of_a_cleanly_closed_strict_segment() {
+    let build = |n: u64| {
+        let tmp = tempfile::tempdir().unwrap();
+        append_n(&open(&strict(tmp.path())), "s", n);
+        let segment = tmp.path().join("s").join(seg_file(0));
+        (tmp, segment)
+    };
+    let (_four, four) = build(4);
+    let len_of_four = file_len(&four);
+    for zeros in [1usize, 8, 100, 4096, 65536] {
+        let (tmp, segment) = build(5);
+        let len = file_len(&segment);
+        append_bytes(&segment, &vec![0u8; zeros]);
+        let wal = open(&strict(tmp.path()));
+        assert_eq!(file_len(&segment), len, "{zeros} zeros appended: cut back");
+        assert_stream(&wal, "s", 0..5);
+        assert_eq!(wal.append("s", &payload("s", 5)).unwrap(), 5);
+    }
+    let last_frame = {
+        let (_five, five) = build(5);
+        file_len(&five) - len_of_four
+    };
+    for cut in [1, 8, last_frame / 2, last_frame - 1] {
+        let (tmp, segment) = build(5);
+        set_len(&segment, file_len(&segment) - cut);
+        let wal = open(&strict(tmp.path()));
+        assert_eq!(
+            file_len(&segment),
+            len_of_four,
+            "{cut} bytes cut: frame 4 torn"
+        );
+        assert_stream(&wal, "s", 0..4);
+        assert_eq!(wal.get("s", 4).unwrap(), None);
+    }
 }
 
 #[test]
@@ -98,8 +164,12 @@ fn sealing_trims_the_preallocated_space() {
 fn torn_frame_in_preallocated_space_is_cut_or_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let mut o = strict(tmp.path());
-    let segment = tmp.path().join("s").join(seg_file(0));
-    append_n(&open(&o), "s", 5);
+    let wal = open(&o);
+    append_n(&wal, "s", 5);
+    let crashed = crashed_copy(&wal, tmp.path());
+    drop(wal);
+    o.root_path = crashed.path().to_path_buf();
+    let segment = crashed.path().join("s").join(seg_file(0));
     let end = frames_end(&segment);
     let len = file_len(&segment);
     // A sixth frame without its last payload byte, as a crash mid-write leaves it.
@@ -142,8 +212,11 @@ fn torn_frame_in_preallocated_space_is_cut_or_refused() {
 #[test]
 fn a_preallocated_segment_reopened_in_async_mode_keeps_working() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut o = strict(tmp.path());
-    append_n(&open(&o), "s", 3);
+    let wal = open(&strict(tmp.path()));
+    append_n(&wal, "s", 3);
+    let crashed = crashed_copy(&wal, tmp.path());
+    drop(wal);
+    let mut o = strict(crashed.path());
     o.sync_mode = SyncMode::Async;
     let wal = open(&o);
     assert_eq!(wal.append("s", &payload("s", 3)).unwrap(), 3);

@@ -1,8 +1,11 @@
 //! A `Vfs` that passes everything through and records each change made to existing
 //! files, so the engine's recovery can say what it did (`repair`) or would do
-//! (`verify`, on a `DryRunFs`).
+//! (`verify`, on a `DryRunFs`). Trimming a preallocated segment's free space (zeros
+//! after its last frame, left by a crash) is no change to what the files hold, and is
+//! not recorded.
 
-use crate::storage::vfs::{DirEntry, OpenMode, Vfs, VfsFile};
+use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
+use crate::storage::vfs::{read_exact_at, DirEntry, OpenMode, Vfs, VfsFile};
 use parking_lot::Mutex;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -124,8 +127,10 @@ impl VfsFile for RecordingFile {
 
     fn set_len(&self, len: u64) -> io::Result<()> {
         let from = self.inner.len()?;
+        let free_space = len < from && self.is_free_space(len..from)?;
         self.inner.set_len(len)?;
         let change = match len.cmp(&from) {
+            std::cmp::Ordering::Less if free_space => return Ok(()),
             std::cmp::Ordering::Less => Change::Cut {
                 path: self.path.clone(),
                 from,
@@ -144,6 +149,29 @@ impl VfsFile for RecordingFile {
 
     fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>> {
         self.inner.map(len)
+    }
+}
+
+impl RecordingFile {
+    /// Whether `range` of the file is a preallocated segment's free space: zeros, in a
+    /// segment whose header says `PREALLOCATED`.
+    fn is_free_space(&self, range: std::ops::Range<u64>) -> io::Result<bool> {
+        let mut head = vec![0u8; MAX_HEADER_LEN.min(range.end as usize)];
+        read_exact_at(&*self.inner, &mut head, 0)?;
+        if !SegmentHeader::decode(&head, "").is_ok_and(|(header, _)| header.preallocated) {
+            return Ok(false);
+        }
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut at = range.start;
+        while at < range.end {
+            let n = chunk.len().min((range.end - at) as usize);
+            read_exact_at(&*self.inner, &mut chunk[..n], at)?;
+            if chunk[..n].iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            at += n as u64;
+        }
+        Ok(true)
     }
 }
 

@@ -121,6 +121,13 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
             .map_err(|e| context(e, "cut torn tail of"))?;
         file.sync_data().map_err(|e| context(e, "fsync"))?;
         allocated = torn_at;
+    } else if scanned.index.data_end < file_len {
+        // Zeros after the last frame of a preallocated segment (left by a crash, or
+        // appended from outside): trimmed, so the file ends at its last frame as after
+        // a clean close. Not fsynced: zeros that come back are free space again.
+        file.set_len(scanned.index.data_end)
+            .map_err(|e| context(e, "trim zeros after the last frame of"))?;
+        allocated = scanned.index.data_end;
     }
     let index = scanned.index;
     // Reads of the active segment go through the scan's mapping until they reach past

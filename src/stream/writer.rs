@@ -51,6 +51,16 @@ const MAX_PREALLOCATION_STEP: u64 = 1 << 20;
 /// Zeros written when preallocating; also the smallest step.
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
+/// Shrinks the active segment's file to its last frame: the zeros after it are
+/// preallocated free space.
+fn trim_free_space(file: &dyn VfsFile, active: &mut ActiveSegment) -> std::io::Result<()> {
+    if active.allocated > active.len {
+        file.set_len(active.len)?;
+        active.allocated = active.len;
+    }
+    Ok(())
+}
+
 /// Outside `Strict` mode (where every append leaves nothing dirty) the kernel is asked
 /// to start writing back each this many bytes of frames once written, so the
 /// fdatasync that seals a segment (or a `sync`) finds little left to write instead of
@@ -195,6 +205,18 @@ impl Stream {
             active.allocated += n as u64;
         }
         Ok(())
+    }
+
+    /// At a clean close (the root still locked): trims the active segment's preallocated
+    /// zeros, so the file ends at its last frame. Best effort: zeros left in place are
+    /// free space, which recovery trims.
+    pub(crate) fn trim_at_close(&self) {
+        let mut writer = self.writer.lock();
+        if let Some(active) = writer.active.as_mut().filter(|a| a.allocated > a.len) {
+            if let Ok(file) = self.segment_file(active.start_id) {
+                let _ = trim_free_space(&*file, active);
+            }
+        }
     }
 
     /// What a group-commit leader syncs: the active segment as of now.
@@ -348,15 +370,11 @@ impl Stream {
             .as_ref()
             .expect("rotate needs an active segment");
         let (old_start, next_id, old_len) = (old.start_id, old.next_id, old.len);
-        let zeros_follow = old.allocated > old_len;
         let old_path = self.segment_path(old_start);
         let file = self.segment_file(old_start)?;
         // A sealed segment ends with its last frame: no preallocated zeros.
-        if zeros_follow {
-            file.set_len(old_len)
-                .map_err(|e| io_context(e, "trim preallocated space of", &old_path))?;
-            writer.active.as_mut().expect("checked above").allocated = old_len;
-        }
+        trim_free_space(&*file, writer.active.as_mut().expect("checked above"))
+            .map_err(|e| io_context(e, "trim preallocated space of", &old_path))?;
         file.sync_data()
             .map_err(|e| self.fsync_failed(format!("fdatasync of {}", old_path.display()), e))?;
         self.group_commit.mark_durable(writer.written);
