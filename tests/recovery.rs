@@ -374,6 +374,37 @@ fn unfinished_header_of_only_segment() {
     }
 }
 
+/// The only segment left by a truncate starts past 0: with its header cut, its name
+/// still says where ids continue, and none is handed out again.
+#[test]
+fn unfinished_header_of_only_segment_after_a_truncate_keeps_its_start_id() {
+    let template = TempDir::new().unwrap();
+    let mut o = opts(template.path());
+    o.max_entries_per_segment = 6;
+    {
+        let wal = open(&o);
+        append_n(&wal, "s", 15);
+        wal.truncate("s", 100).unwrap();
+        assert_eq!(wal.bounds("s").unwrap(), Some(12..15));
+    }
+    // docs/FORMAT.md: a 32-byte header and the stream name, padded to 8.
+    let header_len = (32 + "s".len() as u64).next_multiple_of(8);
+    for cut in (0..header_len).step_by(3) {
+        let tmp = TempDir::new().unwrap();
+        copy_dir(template.path(), tmp.path());
+        let segment = tmp.path().join("s").join(seg_file(12));
+        assert_eq!(segments(&tmp.path().join("s")), vec![12]);
+        set_len(&segment, cut);
+        o.root_path = tmp.path().to_path_buf();
+        let wal = open(&o);
+        assert_eq!(wal.bounds("s").unwrap(), Some(12..12), "cut {cut}");
+        assert_eq!(wal.append("s", &payload("s", 12)).unwrap(), 12, "cut {cut}");
+        drop(wal);
+        let wal = open(&o);
+        assert_stream(&wal, "s", 12..13);
+    }
+}
+
 #[test]
 fn stale_temp_files_are_ignored() {
     // Left behind by a crash while a segment or an index was being created.

@@ -211,6 +211,9 @@ impl Change {
                 "HEAD naming no checkpoint".into()
             }
             Change::Removed(_) => "file".into(),
+            Change::Written(_) if name.ends_with(".wal") => {
+                "only segment, whose header was never completely written".into()
+            }
             Change::Written(_) => match name {
                 super::layout::HEAD_FILE => "missing, damaged or stale HEAD".into(),
                 super::layout::MANIFEST_FILE => "missing MANIFEST".into(),

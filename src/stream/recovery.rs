@@ -10,9 +10,9 @@ use crate::format::segment_header::{is_unfinished, SegmentHeader, MAX_HEADER_LEN
 use crate::format::stream_name;
 use crate::storage::open_segments::OpenSegment;
 use crate::storage::scan::scan_segment;
-use crate::storage::vfs::{read_exact_at, OpenMode};
-use crate::{CorruptionPolicy, Error, ReadStrategy, Result};
-use std::path::PathBuf;
+use crate::storage::vfs::{read_exact_at, replace_file, OpenMode};
+use crate::{CorruptionPolicy, Error, ReadStrategy, Result, SyncMode};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Recovers the stream in `root/dir_name`; `None` if the directory holds no segment
@@ -36,7 +36,10 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
     }
     segments.sort_unstable();
     // The active segment, its handle and header. A last segment whose header was never
-    // completely written holds no frame: its creation was interrupted, it goes.
+    // completely written holds no frame (segments are created complete, by rename, so
+    // this is damage, or a file from an older release). Another segment before it ends
+    // where it starts: it goes. As the only one, its name is all that says where the
+    // stream's ids continue (after a truncate, past 0): it gets a fresh header.
     let (active_start, file, file_len, header, data_start) = loop {
         let Some(&start) = segments.last() else {
             for start in indexes {
@@ -61,10 +64,15 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
                     path.display()
                 )));
             }
-            remove(shared, path)?;
-            vfs.sync_dir(&dir)
-                .map_err(|e| io_context(e, "fsync directory", &dir))?;
-            segments.pop();
+            match (segments.len(), stream_name::decode(dir_name)) {
+                (1, Some(name)) => rewrite_header(shared, &path, start, name)?,
+                _ => {
+                    remove(shared, path)?;
+                    vfs.sync_dir(&dir)
+                        .map_err(|e| io_context(e, "fsync directory", &dir))?;
+                    segments.pop();
+                }
+            }
             continue;
         }
         let (header, data_start) = SegmentHeader::decode(&head, &path.display().to_string())?;
@@ -157,6 +165,20 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
         .open_segments
         .insert((stream.uid, active_start), OpenSegment::Active(file));
     Ok(Some(stream))
+}
+
+/// Replaces segment `start_id` of stream `name` with one holding only its header
+/// (temp file, fsync, rename, directory fsync).
+fn rewrite_header(shared: &Shared, path: &Path, start_id: u64, name: String) -> Result<()> {
+    let header = SegmentHeader {
+        start_id,
+        stream: name,
+        preallocated: shared.options.sync_mode == SyncMode::Strict,
+        single_entry_frames: true,
+    };
+    replace_file(&*shared.vfs, path, &header.encode())
+        .map(drop)
+        .map_err(|failed| io_context(failed.error, "rewrite the header of", path))
 }
 
 fn remove(shared: &Shared, path: PathBuf) -> Result<()> {
