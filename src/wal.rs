@@ -201,6 +201,13 @@ impl Wal {
         &self.engine.shared.options.root_path
     }
 
+    /// Makes `floor` the next id of `stream` if it ends below it (see
+    /// `Stream::skip_to`).
+    #[cfg(feature = "sharded")]
+    pub(crate) fn skip_to(&self, stream: &str, floor: u64) -> Result<()> {
+        self.stream_or_create(stream)?.skip_to(floor)
+    }
+
     /// The stream named `name`, if it exists in memory.
     fn stream(&self, name: &str) -> Result<Option<Arc<Stream>>> {
         stream_name::validate(name)?;

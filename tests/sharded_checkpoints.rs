@@ -1019,3 +1019,63 @@ fn compacting_to_zero_is_consistent() {
     let wal = open(dir.path(), 2);
     assert_eq!(wal.load_latest_checkpoint().unwrap().0, b"c");
 }
+
+/// Entries a checkpoint covers are durable, so only damage from outside can take them
+/// away (here: the shard's segment cut at a frame boundary, which recovery cannot tell
+/// from a clean end). The shard's ids then continue at the checkpoint's offset: none is
+/// handed out twice, and replay from the checkpoint sees what comes after it.
+#[test]
+fn a_shard_cut_below_a_checkpoint_continues_at_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let segment = root.join(shard_stream(0)).join("00000000000000000000.wal");
+    let mut frames_end = Vec::new();
+    {
+        let wal = open(root, 1);
+        for i in 0..4u8 {
+            wal.append(b"k", &[i; 16]).unwrap();
+            frames_end.push(std::fs::metadata(&segment).unwrap().len());
+        }
+        wal.create_checkpoint(b"cp").unwrap();
+    }
+    let cut = || {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&segment)
+            .unwrap();
+        f.set_len(frames_end[1]).unwrap();
+    };
+    cut();
+
+    let mut strict = opts(root, SyncMode::Async, u64::MAX);
+    strict.on_corruption = CorruptionPolicy::Error;
+    match ShardedWal::new(strict, 1) {
+        Err(Error::Corruption(why)) => assert!(why.contains("below 4"), "{why}"),
+        other => panic!("expected Corruption, got {:?}", other.map(|_| ())),
+    }
+
+    let wal = open(root, 1);
+    assert_eq!(bounds(&wal, 0), 0..4);
+    let mut from_start = wal.iter_shard_with_ids(0, 0).unwrap();
+    assert_eq!(from_start.next().unwrap().unwrap(), (0, vec![0; 16]));
+    assert_eq!(from_start.next().unwrap().unwrap(), (1, vec![1; 16]));
+    assert!(
+        matches!(from_start.next(), Some(Err(Error::Corruption(_)))),
+        "ids 2, 3 are lost"
+    );
+    let lost = wal.inner().get(&shard_stream(0), 3);
+    assert!(matches!(lost, Err(Error::Corruption(_))), "{lost:?}");
+    assert_eq!(wal.append(b"k", b"after").unwrap(), (0, 4));
+    let checkpoint = wal.load_checkpoint(b"cp").unwrap();
+    assert_eq!(
+        read_shard_ids(&wal, 0, checkpoint.offsets[0]),
+        [(4, b"after".to_vec())]
+    );
+    drop(wal);
+    let wal = open(root, 1);
+    assert_eq!(wal.append(b"k", b"later").unwrap(), (0, 5));
+    assert_eq!(
+        read_shard(&wal, 0, 4),
+        [b"after".to_vec(), b"later".to_vec()]
+    );
+}

@@ -212,7 +212,7 @@ impl Change {
             }
             Change::Removed(_) => "file".into(),
             Change::Written(_) if name.ends_with(".wal") => {
-                "only segment, whose header was never completely written".into()
+                "segment holding only its header, so ids continue at its start id".into()
             }
             Change::Written(_) => match name {
                 super::layout::HEAD_FILE => "missing, damaged or stale HEAD".into(),

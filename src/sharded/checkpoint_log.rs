@@ -348,6 +348,18 @@ impl CheckpointLog {
         self.entries.len()
     }
 
+    /// Per shard, the highest next id a checkpoint records: every id below it was
+    /// durable when that checkpoint was made.
+    pub fn covered(&self, shard_count: u16) -> Vec<u64> {
+        let mut covered = vec![0; shard_count as usize];
+        for entry in self.entries.values() {
+            for (covered, &offset) in covered.iter_mut().zip(&entry.record.offsets) {
+                *covered = (*covered).max(offset);
+            }
+        }
+        covered
+    }
+
     /// The shard counts the records were made with.
     pub fn recorded_shard_counts(&self) -> impl Iterator<Item = usize> + '_ {
         self.entries.values().map(|e| e.record.offsets.len())

@@ -41,8 +41,9 @@ pub use router::shard_for_key;
 use crate::error::io_context;
 use crate::format::checkpoint_record::MAX_CHECKPOINT_ID_LEN;
 use crate::format::sharded_meta::{decode_manifest, encode_manifest};
+use crate::format::stream_name;
 use crate::storage::vfs::{read_file, replace_file, RealFs, Vfs};
-use crate::{Error, Result, Wal, WalIdIterator, WalIterator, WalOptions};
+use crate::{CorruptionPolicy, Error, Result, Wal, WalIdIterator, WalIterator, WalOptions};
 use checkpoint_log::CheckpointLog;
 use parking_lot::{Mutex, RwLock};
 use router::shard_stream;
@@ -182,6 +183,26 @@ impl ShardedWal {
         // MANIFEST and checkpoints.log may come from a process that died before
         // fsyncing the root: make their entries durable before relying on them.
         wal.ensure_root_durable()?;
+        // Ids below a checkpoint's offset were durable when it was made: a shard that
+        // ends below one lost entries to damage from outside (a crash cannot). Refused
+        // under `CorruptionPolicy::Error`; otherwise the shard's ids continue at the
+        // offset, so none is handed out twice and the checkpoint's replay sees what
+        // comes next.
+        for (shard, covered) in (0..shard_count).zip(log.covered(shard_count)) {
+            let stream = shard_stream(shard);
+            let next = wal.bounds(&stream)?.map_or(0, |ids| ids.end);
+            if next >= covered {
+                continue;
+            }
+            if policy == CorruptionPolicy::Error {
+                return Err(Error::Corruption(format!(
+                    "{}: shard {shard} ends at id {next}, but a checkpoint covers its ids \
+                     below {covered}: entries it made durable are missing",
+                    root.join(stream_name::encode(&stream)).display()
+                )));
+            }
+            wal.skip_to(&stream, covered)?;
+        }
         Ok(ShardedWal {
             wal,
             shard_count,

@@ -125,7 +125,7 @@ impl Stream {
             return Err(Error::Poisoned(failure));
         }
         if writer.active.is_none() {
-            self.create_on_disk(&mut writer)?;
+            self.create_on_disk(&mut writer, 0)?;
         }
         let count = frame.count() as u64;
         let options = &self.shared.options;
@@ -140,7 +140,8 @@ impl Stream {
             && (active.len + frame_len > options.max_segment_size
                 || in_segment + count > options.max_entries_per_segment)
         {
-            self.rotate(&mut writer)?;
+            let next_id = active.next_id;
+            self.rotate(&mut writer, next_id)?;
         }
         let active = writer.active.as_mut().expect("created above");
         if !active.single_entry_frames {
@@ -216,6 +217,18 @@ impl Stream {
             if let Ok(file) = self.segment_file(active.start_id) {
                 let _ = trim_free_space(&*file, active);
             }
+        }
+    }
+
+    /// Makes `floor` the next id if the stream ends below it, in a new segment starting
+    /// there: the ids in between are never handed out (reads find no segment for them).
+    /// For entries lost to damage that a durable record (a checkpoint) still counts.
+    pub fn skip_to(&self, floor: u64) -> Result<()> {
+        let mut writer = self.writer.lock();
+        match &writer.active {
+            None => self.create_on_disk(&mut writer, floor),
+            Some(active) if active.next_id < floor => self.rotate(&mut writer, floor),
+            Some(_) => Ok(()),
         }
     }
 
@@ -295,8 +308,9 @@ impl Stream {
         )
     }
 
-    /// First append: the stream directory and its first segment, made durable.
-    fn create_on_disk(&self, writer: &mut Writer) -> Result<()> {
+    /// First append: the stream directory and its first segment, whose ids start at
+    /// `start_id`, made durable.
+    fn create_on_disk(&self, writer: &mut Writer, start_id: u64) -> Result<()> {
         let vfs = &self.shared.vfs;
         let root = &self.shared.options.root_path;
         vfs.create_dir_all(&self.dir).map_err(|e| {
@@ -306,21 +320,21 @@ impl Stream {
                 &self.dir,
             )
         })?;
-        let (header_len, preallocated) = self.create_segment(0)?;
+        let (header_len, preallocated) = self.create_segment(start_id)?;
         vfs.sync_dir(root)
             .map_err(|e| self.fsync_failed(format!("fsync of directory {}", root.display()), e))?;
         self.shared
             .ensure_root_durable()
             .map_err(|e| self.fsync_failed(e.to_string(), e))?;
         writer.active = Some(ActiveSegment {
-            start_id: 0,
+            start_id,
             len: header_len,
-            next_id: 0,
+            next_id: start_id,
             allocated: header_len,
             preallocated,
             single_entry_frames: true,
         });
-        self.view.write().active = Some(FrameIndex::empty(0, header_len));
+        self.view.write().active = Some(FrameIndex::empty(start_id, header_len));
         Ok(())
     }
 
@@ -361,15 +375,16 @@ impl Stream {
         Ok((header.len() as u64, preallocated))
     }
 
-    /// Seals the active segment (fsync, persisted frame index) and starts the next.
-    /// Sealing fsyncs in every sync mode: a sealed segment never has a torn tail, so
-    /// ids stay dense across segments after any crash.
-    fn rotate(&self, writer: &mut Writer) -> Result<()> {
+    /// Seals the active segment (fsync, persisted frame index) and starts the next at
+    /// `next_id` (the sealed one's end, unless ids are skipped). Sealing fsyncs in every
+    /// sync mode: a sealed segment never has a torn tail, so ids stay dense across
+    /// segments after any crash.
+    fn rotate(&self, writer: &mut Writer, next_id: u64) -> Result<()> {
         let old = writer
             .active
             .as_ref()
             .expect("rotate needs an active segment");
-        let (old_start, next_id, old_len) = (old.start_id, old.next_id, old.len);
+        let (old_start, old_len) = (old.start_id, old.len);
         let old_path = self.segment_path(old_start);
         let file = self.segment_file(old_start)?;
         // A sealed segment ends with its last frame: no preallocated zeros.
