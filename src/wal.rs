@@ -203,7 +203,6 @@ impl Wal {
 
     /// Makes `floor` the next id of `stream` if it ends below it (see
     /// `Stream::skip_to`).
-    #[cfg(feature = "sharded")]
     pub(crate) fn skip_to(&self, stream: &str, floor: u64) -> Result<()> {
         self.stream_or_create(stream)?.skip_to(floor)
     }

@@ -11,9 +11,9 @@
 //!
 //! Version 2 defines flag bit 0, `PREALLOCATED`: the file is zero-filled ahead of its
 //! frames, so zeros from the end of the last frame to the end of the file are free
-//! space (trimmed by a clean close and by recovery), not a torn tail. Version 3 adds no flag: its frames may be single-entry
-//! frames ("IWS1", see `frame`), which a reader of versions 1 and 2 would take for a
-//! torn tail, so it must refuse the file. A header is written with the lowest version
+//! space (trimmed by a clean close and by recovery), not a torn tail. Version 3 adds
+//! no flag: its frames may be single-entry frames ("IWS1", see `frame`), which a
+//! reader of versions 1 and 2 would take for a torn tail, so it must refuse the file. A header is written with the lowest version
 //! that expresses it; a new segment is always version 3.
 
 use super::{align8, crc_hasher, le_u32, le_u64};

@@ -221,8 +221,9 @@ impl Stream {
     }
 
     /// Makes `floor` the next id if the stream ends below it, in a new segment starting
-    /// there: the ids in between are never handed out (reads find no segment for them).
-    /// For entries lost to damage that a durable record (a checkpoint) still counts.
+    /// there: the ids in between are never handed out, and read as `Corruption` (as the
+    /// ids of a missing segment do). For entries lost to damage that a durable record (a
+    /// checkpoint) still counts.
     pub fn skip_to(&self, floor: u64) -> Result<()> {
         let mut writer = self.writer.lock();
         match &writer.active {
