@@ -1,6 +1,6 @@
 /*
  * sharded: ironwal::sharded_wal and ironwal::checkpoint. Opening (shard count 0,
- * SHARD_COUNT_MISMATCH, LOCKED), routing (the vectors of docs/SHARDED.md), appends and
+ * SHARD_COUNT_MISMATCH, LOCKED), routing (the vectors of docs/SHARDED_WAL.md), appends and
  * batches (positions in input order, ids dense per shard, read back per shard),
  * checkpoints (errors when there are none, ids as arbitrary bytes of 1..65535, offsets =
  * each shard's next id, iterating from a checkpoint, reuse of an id, latest), prune,

@@ -18,7 +18,7 @@
 #define SENTINEL_SHARD ((uint16_t)0xBEEF)
 
 /* ------------------------------------------------------------------------------- */
-/* Routing, computed here from docs/SHARDED.md                                        */
+/* Routing, computed here from docs/SHARDED_WAL.md                                        */
 
 static uint64_t fnv1a64(const uint8_t *p, size_t n) {
     uint64_t h = UINT64_C(0xcbf29ce484222325);

@@ -86,7 +86,7 @@
 //! - `cli`: the `ironwal` command-line tool (`stat`, `dump`, `verify`, `checkpoints`,
 //!   `repair`), built on the [`inspect`] module, which is always part of the library.
 //!
-//! The on-disk format is described in `docs/FORMAT.md` and `docs/SHARDED.md`, the C
+//! The on-disk format is described in `docs/FORMAT.md` and `docs/SHARDED_WAL.md`, the C
 //! API in `include/ironwal.h` (both in the source repository).
 
 #![warn(missing_docs)]

@@ -520,7 +520,7 @@ mod sharded {
     use ironwal::sharded::ShardedWal;
 
     const SHARDS: u16 = 4;
-    /// Each record: 40 fixed bytes, 4 offsets, a 4-byte id (docs/SHARDED.md).
+    /// Each record: 40 fixed bytes, 4 offsets, a 4-byte id (docs/SHARDED_WAL.md).
     const RECORD_LEN: u64 = 80;
     const LOG_HEADER_LEN: u64 = 16;
 

@@ -11,7 +11,7 @@ import (
 
 // Sharded is an open sharded WAL: entries are routed to one of a fixed number of
 // shards by a hash of their key (fixed across platforms and releases; see
-// docs/SHARDED.md), each shard a stream with dense ids from 0, and checkpoints record
+// docs/SHARDED_WAL.md), each shard a stream with dense ids from 0, and checkpoints record
 // a consistent cut of all shards. It may be used by many goroutines at once. Close it
 // when done.
 type Sharded struct {

@@ -9,7 +9,7 @@ import (
 	ironwal "github.com/ironwal/ironwal/bindings/go"
 )
 
-// route is the documented routing (docs/SHARDED.md): fmix64(fnv1a64(key)) % count.
+// route is the documented routing (docs/SHARDED_WAL.md): fmix64(fnv1a64(key)) % count.
 func route(key []byte, count uint16) uint16 {
 	h := uint64(0xcbf29ce484222325)
 	for _, b := range key {

@@ -1,6 +1,6 @@
 //! The sharded WAL (Cargo feature `sharded`): keys routed to `shard_count` streams of
 //! one [`Wal`], with consistent, durable checkpoints across all shards (see
-//! `docs/SHARDED.md`).
+//! `docs/SHARDED_WAL.md`).
 //!
 //! A key's shard is [`shard_for_key`], a hash fixed forever. Each shard is a stream,
 //! so entries of one shard have dense ids from 0. A checkpoint records, for every

@@ -411,7 +411,7 @@ impl Runner {
         for fault in &fired {
             let path = &fault.path;
             let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            // docs/SHARDED.md: "A failed write or fsync of the log refuses further
+            // docs/SHARDED_WAL.md: "A failed write or fsync of the log refuses further
             // checkpoints until reopen."
             let failed = !matches!(fault.effect, FaultEffect::ShortWrite(_));
             if file == "checkpoints.log"
