@@ -20,6 +20,8 @@ use super::{align8, crc_hasher, le_u32, le_u64};
 use crate::{Error, Result};
 
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"IRONWAL\0";
+/// How a segment of ironwal 0.6 starts: its first frame's magic ("LWAL").
+const IRONWAL_0_6_FRAME_MAGIC: u32 = 0x4C57_414C;
 /// Flags are always 0.
 const VERSION_1: u16 = 1;
 /// Adds `FLAG_PREALLOCATED`.
@@ -78,7 +80,12 @@ impl SegmentHeader {
             return Err(bad("is truncated"));
         }
         if bytes[0..8] != SEGMENT_MAGIC {
-            return Err(bad("has no IronWal magic"));
+            return Err(bad(match le_u32(bytes, 0) {
+                IRONWAL_0_6_FRAME_MAGIC => {
+                    "is an ironwal 0.6 frame: this version does not read 0.6's format"
+                }
+                _ => "has no IronWal magic",
+            }));
         }
         let version = u16::from_le_bytes([bytes[8], bytes[9]]);
         let known_flags = match version {
@@ -143,6 +150,17 @@ fn header_crc(bytes: &[u8], name_len: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_segment_of_ironwal_0_6_is_refused_as_such() {
+        let mut bytes = vec![0u8; MAX_HEADER_LEN];
+        bytes[..4].copy_from_slice(&IRONWAL_0_6_FRAME_MAGIC.to_le_bytes());
+        let error = SegmentHeader::decode(&bytes, "s/0.wal").unwrap_err();
+        assert!(error.to_string().contains("ironwal 0.6"), "{error}");
+        bytes[0] ^= 1;
+        let error = SegmentHeader::decode(&bytes, "s/0.wal").unwrap_err();
+        assert!(error.to_string().contains("no IronWal magic"), "{error}");
+    }
 
     #[test]
     fn round_trips_and_rejects_damage() {
