@@ -59,6 +59,7 @@ fn strict_segments_are_zero_filled_ahead_and_trimmed_by_a_clean_close() {
         file_len(&segment)
     );
     let crashed = crashed_copy(&wal, tmp.path());
+    let crashed_too = crashed_copy(&wal, tmp.path());
     let clone = wal.clone();
     drop(wal);
     assert!(file_len(&segment) > end, "a clone keeps the Wal open");
@@ -72,10 +73,19 @@ fn strict_segments_are_zero_filled_ahead_and_trimmed_by_a_clean_close() {
     drop(wal);
     assert_stream(&open(&o), "s", 0..11);
 
-    // After a crash the zeros are free space, trimmed on open.
+    // After a crash the zeros are free space: kept by `Error` (which changes no file),
+    // trimmed on open by `Truncate`.
+    let crashed_len = file_len(&crashed_too.path().join("s").join(seg_file(0)));
+    assert!(crashed_len > end);
+    o.root_path = crashed_too.path().to_path_buf();
+    let wal = open(&o);
+    let segment = crashed_too.path().join("s").join(seg_file(0));
+    assert_eq!(file_len(&segment), crashed_len, "Error changes no file");
+    assert_stream(&wal, "s", 0..10);
+
     let crashed_segment = crashed.path().join("s").join(seg_file(0));
-    assert!(file_len(&crashed_segment) > end);
     o.root_path = crashed.path().to_path_buf();
+    o.on_corruption = CorruptionPolicy::Truncate;
     let wal = open(&o);
     assert_eq!(file_len(&crashed_segment), end, "trimmed on open");
     assert_stream(&wal, "s", 0..10);

@@ -129,10 +129,11 @@ pub(crate) fn recover_stream(shared: &Arc<Shared>, dir_name: &str) -> Result<Opt
             .map_err(|e| context(e, "cut torn tail of"))?;
         file.sync_data().map_err(|e| context(e, "fsync"))?;
         allocated = torn_at;
-    } else if scanned.index.data_end < file_len {
+    } else if scanned.index.data_end < file_len && policy == CorruptionPolicy::Truncate {
         // Zeros after the last frame of a preallocated segment (left by a crash, or
         // appended from outside): trimmed, so the file ends at its last frame as after
-        // a clean close. Not fsynced: zeros that come back are free space again.
+        // a clean close (`Error` changes no file). Not fsynced: zeros that come back
+        // are free space again.
         file.set_len(scanned.index.data_end)
             .map_err(|e| context(e, "trim zeros after the last frame of"))?;
         allocated = scanned.index.data_end;
