@@ -5,6 +5,7 @@
 //! not recorded.
 
 use crate::format::segment_header::{SegmentHeader, MAX_HEADER_LEN};
+use crate::storage::chunk_reader::{ChunkReader, FileRef};
 use crate::storage::vfs::{read_exact_at, DirEntry, OpenMode, Vfs, VfsFile};
 use parking_lot::Mutex;
 use std::io;
@@ -161,17 +162,8 @@ impl RecordingFile {
         if !SegmentHeader::decode(&head, "").is_ok_and(|(header, _)| header.preallocated) {
             return Ok(false);
         }
-        let mut chunk = vec![0u8; 64 * 1024];
-        let mut at = range.start;
-        while at < range.end {
-            let n = chunk.len().min((range.end - at) as usize);
-            read_exact_at(&*self.inner, &mut chunk[..n], at)?;
-            if chunk[..n].iter().any(|&b| b != 0) {
-                return Ok(false);
-            }
-            at += n as u64;
-        }
-        Ok(true)
+        let file = FileRef::Held(self.inner.clone());
+        ChunkReader::new(file, range.end, 64 * 1024).zeros_to_limit(range.start)
     }
 }
 

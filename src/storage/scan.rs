@@ -129,7 +129,7 @@ impl ChunkReader {
     }
 
     /// Whether every byte from `pos` to the limit is zero.
-    fn zeros_to_limit(&mut self, mut pos: u64) -> io::Result<bool> {
+    pub fn zeros_to_limit(&mut self, mut pos: u64) -> io::Result<bool> {
         while pos < self.limit() {
             let chunk = self.bytes(pos, 64 * 1024)?;
             if chunk.iter().any(|&b| b != 0) {
