@@ -108,6 +108,7 @@ impl FrameIndex {
         (0..self.len()).map(|i| self.frame(i))
     }
 
+    #[inline]
     fn first_id(&self, i: usize) -> u64 {
         match self.first_ids.get(i) {
             Some(&id) => id,
@@ -129,6 +130,7 @@ impl FrameIndex {
     }
 
     /// Position of the `i`-th frame.
+    #[inline]
     pub fn span(&self, i: usize) -> FrameSpan {
         let offset = self.offsets[i];
         let end = self.offsets.get(i + 1).copied().unwrap_or(self.data_end);
@@ -140,6 +142,7 @@ impl FrameIndex {
     }
 
     /// The frame that holds `id`, if the segment holds it.
+    #[inline]
     pub fn find(&self, id: u64) -> Option<(usize, FrameSpan)> {
         if id < self.start_id || id >= self.end_id || self.offsets.is_empty() {
             return None;
