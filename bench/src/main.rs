@@ -245,137 +245,117 @@ process has mapped and touched (page cache, not heap).
 ## Where goals are missed, and why
 
 Profiled with `perf record`, `perf stat` and `valgrind --tool=callgrind` on the same
-2-vCPU machine (2026-11-24), with small harnesses outside the suite; the figures in this
-section come from those runs, not from the table above.
+2-vCPU machine (2026-11-24 and 2026-11-25), with small harnesses outside the suite; the
+figures in this section come from those runs, not from the table above, unless they
+say "in this run".
 
 - **W1 (1 writer, Strict) vs okaywal.** A Strict segment is zero-filled ahead of its
   frames (flag `PREALLOCATED`, format v2 and later; up to 1 MiB ahead), so an append is
   one `pwrite` and one `fdatasync` with no file size or block allocation to write: the
   same I/O as `raw prealloc`, which is the device's limit for one writer. okaywal does
   the same; the three land within a few percent of each other, so this goal is met or
-  missed by the device's noise (met in this run, 1.00×: IronWal 10,718 appends/s,
-  okaywal 10,714, `raw prealloc` 10,494; 1.01× and 0.976× in the two previous runs of
-  record, 1.00–1.02× in the three runs before them).
-- **W2 (8 writers, Strict; met since the previous round).** Group commit with gathering:
-  the next leader waits (at most half an fsync) until as many writers wait for the next
-  fsync as the last one covered, and the writer that completes the group syncs it
-  itself, so no wake-up stands between a group and its fsync. With 8 writers an
+  missed by the device's noise (missed in this run, 0.976×: IronWal 10,912 appends/s,
+  okaywal 11,186, `raw prealloc` 10,473; 1.00×, 1.01× and 0.976× in the three previous
+  runs of record, 1.00–1.02× in the three runs before them).
+- **W2 (8 writers, Strict; met since the round before last).** Group commit with
+  gathering: the next leader waits (at most half an fsync) until as many writers wait
+  for the next fsync as the last one covered, and the writer that completes the group
+  syncs it itself, so no wake-up stands between a group and its fsync. With 8 writers an
   `fdatasync` covers 7.9 entries. Before that round the rest of the cycle was waking the
   writers an fsync released: `perf sched timehist` showed the leader spend 25–45 µs
   waking 7 threads one at a time (~3.5 µs each: the wake-up of a halted vCPU is an IPI,
   a VM exit), then the woken writers write again, ~200 µs a cycle around an fsync of
-  ~130 µs (1.23× okaywal in the previous run of record). Now a leader releases every
-  waiter at once by bumping a wake epoch (one `unpark_all`), and while the last fsync
-  took at most 250 µs and covered three writers or more, the waiters yield the CPU in a
-  loop (`sched_yield`), watching the epoch, for up to twice that time before they sleep;
-  on slower devices, or with two writers (where yielding gained nothing: ~17k appends/s
-  either way, three runs each, for 2.8× the CPU), they sleep at once. In a 2-second
-  harness of 8 writers (`perf stat`): 126,368 appends, 15,975 fdatasyncs and 1,616 futex
-  calls. In the suite, the same code without the yielding measured 1.31–1.36× okaywal
-  (two runs), with it 2.09–2.11× (two runs, each interleaved with okaywal and raw),
-  2.07× and 2.06× in the two previous runs of record and 2.14× in this one. The price is CPU while
-  writers wait: the waiters keep both vCPUs busy (3.7 s of CPU in the 2 s harness,
-  against 1.4 s when they sleep), though a yield gives way to any other runnable thread.
-  RocksDB's write thread makes the same trade (adaptive yielding before it blocks).
-- **W5 with `Mmap`.** Raw copies out of a mapping after an array lookup. A random get is
-  two cache misses on both sides (the index entry, then the frame). The in-memory frame
-  index costs 8 bytes a frame while frames hold one entry, like raw's offsets. A mapped
-  single-entry frame is read without the general path: in the active segment under the
-  stream view's read lock; in a sealed one through the view's weak reference to the open
-  segment, with no lock (the shared LRU's mutex is off the read path; eviction gives
-  segments read that way a second chance, CLOCK-style). The entry is built where it is
-  returned (one more call in between made the CPU reload it with a load that store
-  forwarding cannot serve, as in W6). A get checks a 152-byte
-  single-entry frame (format v3, docs/FORMAT.md), not 164 bytes of a frame of entries.
-  Callgrind per get, with the harness loop: 703 instructions active, 837 sealed (866
-  before the single-entry frame, 927 before the weak references), against raw's 379. In
-  a harness with cold caches (5 interleaved runs, medians) an active get took 234 ns and
-  a sealed one 252, against raw's 155 (0.66×; 248 against 166 before the change, so the
-  smaller frame did not move this ratio). `perf`: IronWal spends 56% of a get on the
-  first load of the frame, 20% in CRC32 and 12% in the rest of the get (the index
-  entry's load above all); raw 74% in its copy (the frame's miss), 11% in its loop (the
-  index entry's load) and 8% in CRC32, whose bytes the copy has already brought in. Two
-  trials to overlap the frame's misses the way raw's copy does were measured and not
-  kept: prefetching every cache line of the frame before the checks (active 233 ns
-  against raw's 164, medians of 5) and copying the frame out before checking the copy
-  (283 against 187). The atomic read-modify-writes on the path are not the main cause
-  either: in that harness a trial build without four of them (the stream's `Arc` and the
-  sealed segment's weak upgrade, each taken and dropped) measured the same (three runs
-  each: active 229–273 ns, sealed 284–304, against 220–278 and 281–302 without the
-  change). Since the previous round `Wal::get` runs the mapped path under the stream
-  map's read lock instead of cloning the stream's `Arc` (the path only reads memory;
-  anything that may do I/O runs after the lock is released): in a hot-cache harness 693
-  → 659 instructions per active get (raw 372). Three paired `--only W5` runs put the
-  sealed ratio at 0.70–0.73× before and 0.79–0.83× after, but the previous run of record
-  and an `--only W5,W6` run of the same code measured 0.69–0.70×: single samples of this
-  setting last 0.06–0.1 s and vary by ±15%, so the change's effect on the ratio is not
-  established, only on the instructions. What is left is work raw does not do: the
-  lookup by name (its hash and the map's lock), the view lock, the segment lookup, the
-  frame index and the header check. The suite also opens a fresh `Wal` per sample, so
-  each sample loads 8 sealed frame indexes (2.7 ms measured, ~1–3% of a sample). In this
-  run: 0.834× active (met), 0.697× sealed (missed; 0.808× in the previous run of record,
-  same read path); in full runs this ratio has moved over 0.71–0.91× active and
-  0.69–0.81× sealed (the last nine runs), so either goal is met or missed by the noise.
+  ~130 µs (1.23× okaywal then). Now a leader releases every waiter at once by bumping a
+  wake epoch (one `unpark_all`), and while the last fsync took at most 250 µs and
+  covered three writers or more, the waiters yield the CPU in a loop (`sched_yield`),
+  watching the epoch, for up to twice that time before they sleep; on slower devices, or
+  with two writers (where yielding gained nothing: ~17k appends/s either way, three runs
+  each, for 2.8× the CPU), they sleep at once. In a 2-second harness of 8 writers (`perf
+  stat`): 126,368 appends, 15,975 fdatasyncs and 1,616 futex calls. In the suite, the
+  same code without the yielding measured 1.31–1.36× okaywal (two runs), with it
+  2.06–2.14× in every run since (2.13× in this one). The price is CPU while writers
+  wait: the waiters keep both vCPUs busy (3.7 s of CPU in the 2 s harness, against 1.4 s
+  when they sleep), though a yield gives way to any other runnable thread. RocksDB's
+  write thread makes the same trade (adaptive yielding before it blocks).
 - **W5 vs upstream (≥ 10,000×).** The target is derived from the issue's figures (0.6.9
   at 300 gets/s with `Mmap` against raw's 3.6M/s). 0.6.9 indexes its sealed segments, so
   on the sealed layout its gets are far faster than that: in this run raw itself is only
-  5,879× upstream with `StandardIo` and 149× with `Mmap`, so no reader could meet the
-  target there. On the active layout the target is met with `StandardIo`; with `Mmap` it
-  is ≥ 0.77× raw in this run (raw is 12,938× upstream; 11,966× in the previous run of
-  record, where it took 0.84×), met or missed with the W5 `Mmap` ratio above (in this run
-  0.834×: 10,796×, met; 0.802×: 9,596× in the previous run of record).
-- **W6.** Raw's iterator is a tight loop over `[len][crc][payload]` records: 358
-  instructions an entry (callgrind), ~190 of them the `Vec` (allocate, copy, free) that
-  both sides pay. IronWal: 438 (502 before the single-entry frame, 630 before that). The
-  single-entry frame (format v3, docs/FORMAT.md) has a 24-byte header and no length
-  prefix: a 128-byte entry takes 152 bytes (168 before; raw's record 136) and its CRC
-  covers 144 bytes (156 before; raw 128), a whole number of the 16-byte blocks
-  `crc32fast` folds. In a harness without the suite (6 interleaved runs, medians) an
-  entry took 33.0 ns with `Mmap` in the active segment and 34.0 in sealed ones, against
-  raw's 27.7 (0.84×, 0.81×; 35.8 against 25.3, 0.71×, before the change). In this run of
-  the suite: 0.850× and 0.822× with `StandardIo`; with `Mmap` 0.825× in the active
-  segment (met) and 0.7997× in sealed ones (missed by 0.04%), where raw's rows for the
-  two layouts (the same work: raw ignores the layout) differ by 11%. In the five runs
-  before, `Mmap` measured 0.775–0.799×, short of the goal by 1–3% every time (with
-  `StandardIo` 0.77–0.86×, where raw's two rows differed by up to 25% within one run). What is left: `perf` puts ~51% of IronWal's iteration in CRC32
-  against ~53% of raw's (~17 ns against ~15): `crc32fast` is bound by its carry-less
-  multiplies and shuffles, so its time follows the bytes covered (back-to-back calls:
-  13.8 ns for 128 bytes, 15.1 for 144), and checking a run of 16 frames at once (so
-  their CRCs could overlap) gained nothing. The rest is the header check and the cursor:
-  ~80 instructions more in all. A borrowed-entry iterator (no `Vec` per entry) would
-  change the 0.6-compatible API and was not done. The last 1–3% is the CRC over the
-  header, which IronWal keeps. A trial build whose single-entry frames had a CRC over
-  the entry alone (128 bytes instead of 144: 13.9 ns against 15.0 back to back) measured
-  0.809–0.854× with `Mmap` in two paired `--only W6` runs, against 0.767–0.801× for the
-  current format, and was not kept: the header's id would then rest on comparisons with
-  the id each reader expects, and a frame whose id was damaged could pass as valid.
-  Recovery, after damage, looks for the next valid frame with a later id; a frame with a
-  damaged id could be taken for it, and valid frames after it cut as a torn tail.
-- **W7 vs 0.6.9's open (met in this run and the previous run of record; missed at 1×
-  with `StandardIo` in the one before, 1.16×).** Both read the whole active segment of each stream; IronWal
-  also computes the CRC of every frame (SPEC §1: damage must be told from a torn tail),
-  0.6.9 only of the last one. Since this round the scan checks a single-entry frame of
-  the id it expects with the same function a mapped read uses (no frame header is built
-  and returned: `perf` put most of the scan's own time on the instructions that read
-  that header back), and the frame index's push inlines while frames hold one entry.
-  Callgrind, one W7 1× open in a child process (`StandardIo`): 61.4M instructions
-  before, 48.4M after the first change, 42.8M after the second. With `Mmap`, the open
-  now keeps the mapping its scan read through as the active segment's read mapping, so
-  replay after open finds its pages mapped and the open does not unmap them (`munmap`
+  5,959× upstream with `StandardIo` and 117× with `Mmap`, so no reader could meet the
+  target there. On the active layout it is met with both strategies in this run
+  (477,619× and 11,616×); with `Mmap` it needs ≥ 0.89× raw here (raw is 11,220×
+  upstream), so it is met or missed with the W5 `Mmap` ratio below.
+
+- **W5 with `Mmap` (met in this run, 1.04× active and 0.901× sealed, but not reliably:
+  see the end of this item).** Raw copies out of a mapping after an array lookup. A
+  random get is two cache misses on both sides (the index entry, then the frame), and
+  what decides the ratio is whether the CPU overlaps one get's misses with the next
+  get's. Raw's get is short enough that the next get's index load issues while the
+  current frame's miss is still outstanding. In a harness of 200k random gets over the
+  suite's sealed data set (cold caches, 7–9 interleaved samples, medians), an `lfence`
+  at the start of raw's get, which stops that overlap, cut raw to 0.68–0.76× of itself,
+  and 100–400 independent ALU instructions added after its CRC did the same
+  (0.69–0.75×): that is where IronWal's get sits in that harness (0.61–0.74× in 16 runs,
+  8 before and 8 after this round's change, both layouts). What counts is the number of
+  instructions between a frame's load and the next get's index load: the CRC, the copy,
+  the caller's `free`, then the lookup by name, the locks, the segment and frame
+  lookups; ~200 in raw, ~500 in IronWal (callgrind: ~510 a get in the active segment,
+  ~590 in a sealed one). This round's inlining (see W6) took 37 off a sealed get (664 →
+  627); the CRC, the allocation and copy, and `free` alone are ~280. In the suite W5
+  `Mmap` measured 0.834× active and 0.697× sealed in the previous run of record
+  (0.71–0.91× and 0.69–0.81× over nine full runs); after the change, two `--only W5`
+  runs measured 0.904× and 0.958× active, 0.719× and 0.690× sealed, and this run 1.04×
+  and 0.901×, where raw's sealed row (3.34M gets/s) is 21–27% below its rows in those
+  two runs (4.24M, 4.55M); and three `--only W5 --peers ironwal,raw` runs of the same
+  code, without 0.6.9's samples in the rotation, measured 0.78–0.86× active and
+  0.75–0.86× sealed. So the sealed goal is met here by raw's noise, not reliably: a
+  sealed get does ~80 instructions more than an active one (the binary search for the
+  segment, the upgrade of the view's weak reference and the drop of the segment's `Arc`,
+  which keep an evicted segment's mapping alive while it is read), and each sealed
+  sample opens its 7 sealed segments in the timed region (loading their frame indexes:
+  1.6 ms of ~62 ms). Kept from earlier rounds: a frame index of 8 bytes a frame; the
+  mapped single-entry frame read without the general path, under the view's read lock
+  (active) or through the view's weak reference with no lock (sealed; eviction gives
+  such segments a second chance, CLOCK-style); `Wal::get` under the stream map's read
+  lock without cloning the stream's `Arc`; the 152-byte single-entry frame (format v3).
+  Trials not kept: prefetching every line of the frame before the checks, copying the
+  frame out before checking the copy, a build without four of the atomic
+  read-modify-writes, and (this round) allocating the entry's buffer before the frame's
+  first read, so the allocator's work does not queue behind the miss, all measured the
+  same or within the noise.
+- **W6 (0.775–0.825× with `Mmap` in the six previous runs of record; 0.883× active and
+  0.846× sealed in this one, 0.893× and 0.917× with `StandardIo`).** Raw's iterator is a
+  tight loop over `[len][crc][payload]` records. The last gap was calls, not checks:
+  across crates only `#[inline]` functions inline, so a user's loop called
+  `WalIterator::next` for each entry, and the frame check inside it called the
+  little-endian readers and the CRC hasher out of line. With `next` and those helpers
+  `#[inline]`, the whole common case runs in the caller's loop: callgrind 438 → 364
+  instructions an entry, against raw's 341 (each side spends ~150 on the `Vec` it
+  returns: allocate, copy, free). In a harness over the suite's data set (4 paired runs,
+  7 interleaved samples each) `Mmap` sealed went from 0.755–0.770× raw to 0.910–0.921×.
+  What is left is the CRC over the frame's header: 144 bytes against raw's 128
+  (`crc32fast` follows the bytes covered: 15.1 ns against 13.8 back to back). A trial
+  CRC over the entry alone was not kept: the id would then rest on comparisons with the
+  id each reader expects, and a frame whose id was damaged could pass as valid, so
+  recovery could take it for the next valid frame and cut valid frames after it as a
+  torn tail.
+- **W7 vs 0.6.9's open (met in this run and the three previous runs of record).** Both
+  read the whole active segment of each stream; IronWal also computes the CRC of every
+  frame (SPEC §1: damage must be told from a torn tail), 0.6.9 only of the last one. The
+  scan checks a single-entry frame of the id it expects with the same function a mapped
+  read uses (no frame header is built and returned), and the frame index's push inlines
+  while frames hold one entry. Callgrind, one W7 1× open in a child process
+  (`StandardIo`): 61.4M instructions before those two changes, 42.8M after. With `Mmap`,
+  the open keeps the mapping its scan read through as the active segment's read mapping,
+  so replay after open finds its pages mapped and the open does not unmap them (`munmap`
   took ~11% of the samples of an open's process); peak RSS after an `Mmap` open counts
-  those pages (34.3 MiB, page cache, not heap; 19.5 MiB before). In a child-process
-  harness (interleaved opens of the 1× data, 15–20 each, medians): `StandardIo` 8.18 ms
-  before, 7.22 after the scan change, against 0.6.9's 7.33; after all three,
-  `StandardIo` 6.63 ms and `Mmap` 5.74, against 0.6.9's 7.26. In this run: 0.76×
-  (`StandardIo`) and 0.61× (`Mmap`) of 0.6.9 at 1×, 0.92× and 0.73× at 10× (0.81×,
-  0.63×, 0.76× and 0.83× in the previous run of record). Of what is
-  left, `perf` puts ~45% of a `StandardIo` open in CRC32 (with the page faults of its
-  first touch of each page) and ~11% in the scan mapping's `munmap` (samples of the
-  whole process); reading with `pread` instead was slower (medians 7.91–8.40 ms with 32
-  KiB to 1 MiB chunks, against 7.21 mapped). Streams recover on one thread per core, so
-  the open needs both vCPUs: when the second vCPU of this VM is slow to answer,
-  IronWal's open is the slower one, so the `StandardIo` margin can shrink from run to
-  run.
+  those pages (34.3 MiB, page cache, not heap). In this run: 0.84× (`StandardIo`) and
+  0.63× (`Mmap`) of 0.6.9 at 1×, 0.73× and 0.76× at 10×. Of what is left, `perf` puts
+  ~45% of a `StandardIo` open in CRC32 (with the page faults of its first touch of each
+  page); reading with `pread` instead of a mapping was slower (medians 7.91–8.40 ms with
+  32 KiB to 1 MiB chunks, against 7.21). Streams recover on one thread per core, so the
+  open needs both vCPUs: when the second vCPU of this VM is slow to answer, IronWal's
+  open is the slower one, so the `StandardIo` margin can shrink from run to run (1.16×
+  at 1× in one partial run of an earlier round).
 ## What is measured
 
 - **Peers.** `ironwal`: this crate through its Rust API. `ironwal C-driven` (W3): a C
