@@ -338,24 +338,25 @@ say "in this run".
   id each reader expects, and a frame whose id was damaged could pass as valid, so
   recovery could take it for the next valid frame and cut valid frames after it as a
   torn tail.
-- **W7 vs 0.6.9's open (met in this run and the three previous runs of record).** Both
-  read the whole active segment of each stream; IronWal also computes the CRC of every
-  frame (SPEC §1: damage must be told from a torn tail), 0.6.9 only of the last one. The
-  scan checks a single-entry frame of the id it expects with the same function a mapped
-  read uses (no frame header is built and returned), and the frame index's push inlines
-  while frames hold one entry. Callgrind, one W7 1× open in a child process
-  (`StandardIo`): 61.4M instructions before those two changes, 42.8M after. With `Mmap`,
-  the open keeps the mapping its scan read through as the active segment's read mapping,
-  so replay after open finds its pages mapped and the open does not unmap them (`munmap`
-  took ~11% of the samples of an open's process); peak RSS after an `Mmap` open counts
-  those pages (34.3 MiB, page cache, not heap). In this run: 0.84× (`StandardIo`) and
-  0.63× (`Mmap`) of 0.6.9 at 1×, 0.73× and 0.76× at 10×. Of what is left, `perf` puts
-  ~45% of a `StandardIo` open in CRC32 (with the page faults of its first touch of each
-  page); reading with `pread` instead of a mapping was slower (medians 7.91–8.40 ms with
-  32 KiB to 1 MiB chunks, against 7.21). Streams recover on one thread per core, so the
-  open needs both vCPUs: when the second vCPU of this VM is slow to answer, IronWal's
-  open is the slower one, so the `StandardIo` margin can shrink from run to run (1.16×
-  at 1× in one partial run of an earlier round).
+- **W7 vs 0.6.9's open (met in this run and the two previous runs of record; missed at
+  1× with `StandardIo` in the one before them, 1.16×).** Both read the whole active
+  segment of each stream; IronWal also computes the CRC of every frame (SPEC §1: damage
+  must be told from a torn tail), 0.6.9 only of the last one. The scan checks a
+  single-entry frame of the id it expects with the same function a mapped read uses (no
+  frame header is built and returned), and the frame index's push inlines while frames
+  hold one entry. Callgrind, one W7 1× open in a child process (`StandardIo`): 61.4M
+  instructions before those two changes, 42.8M after. With `Mmap`, the open keeps the
+  mapping its scan read through as the active segment's read mapping, so replay after
+  open finds its pages mapped and the open does not unmap them (`munmap` took ~11% of
+  the samples of an open's process); peak RSS after an `Mmap` open counts those pages
+  (34.3 MiB, page cache, not heap). In this run: 0.84× (`StandardIo`) and 0.63× (`Mmap`)
+  of 0.6.9 at 1×, 0.73× and 0.76× at 10×. Of what is left, `perf` puts ~45% of a
+  `StandardIo` open in CRC32 (with the page faults of its first touch of each page);
+  reading with `pread` instead of a mapping was slower (medians 7.91–8.40 ms with 32 KiB
+  to 1 MiB chunks, against 7.21). Streams recover on one thread per core, so the open
+  needs both vCPUs: when the second vCPU of this VM is slow to answer, IronWal's open is
+  the slower one, so the `StandardIo` margin can shrink from run to run.
+
 ## What is measured
 
 - **Peers.** `ironwal`: this crate through its Rust API. `ironwal C-driven` (W3): a C
