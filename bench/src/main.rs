@@ -298,30 +298,31 @@ say "in this run".
   8 before and 8 after this round's change, both layouts). What counts is the number of
   instructions between a frame's load and the next get's index load: the CRC, the copy,
   the caller's `free`, then the lookup by name, the locks, the segment and frame
-  lookups; ~200 in raw, ~500 in IronWal (callgrind: ~510 a get in the active segment,
-  ~590 in a sealed one). This round's inlining (see W6) took 37 off a sealed get (664 →
-  627); the CRC, the allocation and copy, and `free` alone are ~280. In the suite W5
-  `Mmap` measured 0.834× active and 0.697× sealed in the previous run of record
-  (0.71–0.91× and 0.69–0.81× over nine full runs); after the change, two `--only W5`
-  runs measured 0.904× and 0.958× active, 0.719× and 0.690× sealed, and this run 1.04×
-  and 0.901×, where raw's sealed row (3.34M gets/s) is 21–27% below its rows in those
-  two runs (4.24M, 4.55M); and three `--only W5 --peers ironwal,raw` runs of the same
-  code, without 0.6.9's samples in the rotation, measured 0.78–0.86× active and
-  0.75–0.86× sealed. So the sealed goal is met here by raw's noise, not reliably: a
-  sealed get does ~80 instructions more than an active one (the binary search for the
-  segment, the upgrade of the view's weak reference and the drop of the segment's `Arc`,
-  which keep an evicted segment's mapping alive while it is read), and each sealed
-  sample opens its 7 sealed segments in the timed region (loading their frame indexes:
-  1.6 ms of ~62 ms). Kept from earlier rounds: a frame index of 8 bytes a frame; the
-  mapped single-entry frame read without the general path, under the view's read lock
-  (active) or through the view's weak reference with no lock (sealed; eviction gives
-  such segments a second chance, CLOCK-style); `Wal::get` under the stream map's read
-  lock without cloning the stream's `Arc`; the 152-byte single-entry frame (format v3).
-  Trials not kept: prefetching every line of the frame before the checks, copying the
-  frame out before checking the copy, a build without four of the atomic
-  read-modify-writes, and (this round) allocating the entry's buffer before the frame's
-  first read, so the allocator's work does not queue behind the miss, all measured the
-  same or within the noise.
+  lookups. Raw's whole get is ~380 instructions with the loop (callgrind), ~200 of them
+  in that stretch; IronWal's is ~510 in the active segment and ~590 in a sealed one, and
+  the CRC, the allocation and copy and `free` after the frame's first load are ~280 of
+  them. This round's inlining (see W6) took ~37 off a sealed get (664 → 627 a get over a
+  whole sample, its segment opens included). In the suite W5 `Mmap` measured 0.834×
+  active and 0.697× sealed in the previous run of record (0.71–0.91× and 0.69–0.81× over
+  nine full runs); after the change, two `--only W5` runs measured 0.904× and 0.958×
+  active, 0.719× and 0.690× sealed, and this run 1.04× and 0.901×, where raw's sealed
+  row (3.34M gets/s) is 21–27% below its rows in those two runs (4.24M, 4.55M); and
+  three `--only W5 --peers ironwal,raw` runs of the same code, without 0.6.9's samples
+  in the rotation, measured 0.78–0.86× active and 0.75–0.86× sealed. So the sealed goal
+  is met here by raw's noise, not reliably: a sealed get does ~80 instructions more than
+  an active one (the binary search for the segment, the upgrade of the view's weak
+  reference and the drop of the segment's `Arc`, which keep an evicted segment's mapping
+  alive while it is read), and each sealed sample opens its 7 sealed segments in the
+  timed region (loading their frame indexes: 1.6 ms of ~62 ms). Kept from earlier
+  rounds: a frame index of 8 bytes a frame; the mapped single-entry frame read without
+  the general path, under the view's read lock (active) or through the view's weak
+  reference with no lock (sealed; eviction gives such segments a second chance,
+  CLOCK-style); `Wal::get` under the stream map's read lock without cloning the stream's
+  `Arc`; the 152-byte single-entry frame (format v3). Trials not kept: prefetching every
+  line of the frame before the checks, copying the frame out before checking the copy, a
+  build without four of the atomic read-modify-writes, and (this round) allocating the
+  entry's buffer before the frame's first read, so the allocator's work does not queue
+  behind the miss, all measured the same or within the noise.
 - **W6 (0.775–0.825× with `Mmap` in the six previous runs of record; 0.883× active and
   0.846× sealed in this one, 0.893× and 0.917× with `StandardIo`).** Raw's iterator is a
   tight loop over `[len][crc][payload]` records. The last gap was calls, not checks:
